@@ -1,0 +1,84 @@
+import type { EchelonConfig } from '@echelon/config';
+import {
+  authenticateApiKey,
+  type Db,
+  type Identity,
+  listStorageSystems,
+  type StorageSystemWithSpaces,
+  type Tenant,
+} from '@echelon/db';
+import { DomainError } from '@echelon/domain';
+import type { EventHub } from '@echelon/events';
+import type { BackupClient } from '@echelon/temporal';
+import { timingSafeEqual } from 'node:crypto';
+
+export type Role = Identity['roles'][number];
+
+/** Who is calling: resolved once per HTTP request and once per graphql-ws connection. */
+export type Principal =
+  | { kind: 'identity'; tenant: Tenant; identity: Identity; apiKeyId: string }
+  | { kind: 'bootstrap' };
+
+export interface Services {
+  config: EchelonConfig;
+  db: Db;
+  hub: EventHub;
+  backups: BackupClient;
+}
+
+export interface RequestContext extends Services {
+  principal: Principal | undefined;
+  /** The tenant's storage systems, read at most once per request. */
+  storageSystems(): Promise<Map<string, StorageSystemWithSpaces>>;
+}
+
+const bearer = (header: unknown): string | undefined => {
+  if (typeof header !== 'string') return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match?.[1];
+};
+
+const sameSecret = (a: string, b: string): boolean => {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+};
+
+/** Finds the principal behind an `Authorization` value; undefined when there is none or it is not valid. */
+export async function authenticate(services: Services, authorization: unknown): Promise<Principal | undefined> {
+  const secret = bearer(authorization);
+  if (secret === undefined) return undefined;
+  const bootstrap = services.config.bootstrapToken;
+  if (bootstrap !== undefined && sameSecret(secret, bootstrap)) return { kind: 'bootstrap' };
+  const holder = await authenticateApiKey(services.db, secret);
+  if (holder === undefined) return undefined;
+  return { kind: 'identity', tenant: holder.tenant, identity: holder.identity, apiKeyId: holder.apiKeyId };
+}
+
+export function createContext(services: Services, principal: Principal | undefined): RequestContext {
+  let storage: Promise<Map<string, StorageSystemWithSpaces>> | undefined;
+  return {
+    ...services,
+    principal,
+    storageSystems() {
+      if (principal?.kind !== 'identity') return Promise.resolve(new Map());
+      storage ??= listStorageSystems(services.db, principal.tenant.id).then(
+        (systems) => new Map(systems.map((system) => [system.id, system])),
+      );
+      return storage;
+    },
+  };
+}
+
+/** The caller's tenant; a platform credential without a tenant cannot use tenant-scoped operations. */
+export function tenantOf(context: RequestContext): { tenant: Tenant; identity: Identity } {
+  const principal = context.principal;
+  if (principal === undefined) throw new DomainError('UNAUTHENTICATED', 'send Authorization: Bearer <API key>');
+  if (principal.kind !== 'identity') {
+    throw new DomainError('FORBIDDEN', "this operation acts inside a tenant; call it with a tenant identity's API key");
+  }
+  return { tenant: principal.tenant, identity: principal.identity };
+}
+
+export const rolesOf = (principal: Principal): readonly Role[] =>
+  principal.kind === 'bootstrap' ? ['PLATFORM_ADMIN'] : principal.identity.roles;

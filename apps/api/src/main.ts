@@ -1,0 +1,45 @@
+import { loadConfig, required } from '@echelon/config';
+import { createDb } from '@echelon/db';
+import { EventHub } from '@echelon/events';
+import { createBackupClient } from '@echelon/temporal';
+import { createApiServer } from './server.js';
+
+/** The API process: GraphQL (HTTP + graphql-ws) and tus uploads on one port. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const databaseUrl = required(config.databaseUrl, 'DATABASE_URL');
+  const db = createDb(databaseUrl);
+  const hub = new EventHub(databaseUrl, (message) => console.warn(message));
+  await hub.start();
+  const backups = await createBackupClient({
+    address: required(config.temporalAddress, 'TEMPORAL_ADDRESS'),
+    namespace: config.temporalNamespace,
+    taskQueue: config.taskQueue,
+  });
+  // A job recorded while Temporal was unreachable starts now; starting is idempotent.
+  const pending = await db.backupJob.findMany({ where: { status: 'PENDING' }, select: { id: true, tenantId: true } });
+  for (const job of pending) await backups.start({ tenantId: job.tenantId, jobId: job.id });
+
+  const server = await createApiServer({ config, db, hub, backups });
+  server.httpServer.listen(config.apiPort, () => {
+    console.log(`api listening on http://localhost:${config.apiPort}/graphql`);
+  });
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`api: ${signal} received, shutting down`);
+    await server.close();
+    await hub.stop();
+    await backups.close();
+    await db.$disconnect();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  console.error('api failed to start:', error);
+  process.exit(1);
+});

@@ -1,0 +1,64 @@
+import { encodeJobCursor, type JobWithRelations } from '@echelon/db';
+import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { RequestContext } from '../../context.js';
+import { toSchemeView } from '../policies/policies.mappers.js';
+import { BackupSchemeView } from '../policies/policies.types.js';
+import { BackupJobFilter, PreviewSchemeInput, RequestBackupInput } from './jobs.inputs.js';
+import { toJobView } from './jobs.mappers.js';
+import { findJob, findJobs, previewScheme, requestBackup } from './jobs.service.js';
+import { BackupJobConnectionView, BackupJobView } from './jobs.types.js';
+import type { ResolvedScheme } from '@echelon/domain';
+
+@Resolver(() => BackupJobView)
+export class JobsResolver {
+  @Authorized('job:read')
+  @Query(() => BackupJobView, { nullable: true })
+  async backupJob(@Ctx() context: RequestContext, @Arg('id', () => ID) id: string): Promise<BackupJobView | null> {
+    const job = await findJob(context, id);
+    return job === null ? null : toJobView(context, job);
+  }
+
+  @Authorized('job:read')
+  @Query(() => BackupJobConnectionView)
+  async backupJobs(
+    @Ctx() context: RequestContext,
+    @Arg('filter', () => BackupJobFilter, { nullable: true }) filter: BackupJobFilter | null,
+    @Arg('first', () => Int, { defaultValue: 50 }) first: number,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+  ): Promise<BackupJobConnectionView> {
+    const page = await findJobs(context, filter, first, after);
+    const edges = await Promise.all(
+      page.jobs.map(async (job) => ({ cursor: encodeJobCursor(job), node: await toJobView(context, job) })),
+    );
+    return {
+      edges,
+      pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null },
+      totalCount: page.totalCount,
+    };
+  }
+
+  @Authorized('scheme:preview')
+  @Query(() => BackupSchemeView)
+  async previewScheme(
+    @Ctx() context: RequestContext,
+    @Arg('input', () => PreviewSchemeInput) input: PreviewSchemeInput,
+  ): Promise<BackupSchemeView> {
+    const { scheme, templateVersion } = await previewScheme(context, input);
+    return toSchemeView(context, scheme, templateVersion);
+  }
+
+  @Authorized('job:request')
+  @Mutation(() => BackupJobView)
+  async requestBackup(
+    @Ctx() context: RequestContext,
+    @Arg('input', () => RequestBackupInput) input: RequestBackupInput,
+  ): Promise<BackupJobView> {
+    return toJobView(context, await requestBackup(context, input));
+  }
+
+  @FieldResolver(() => BackupSchemeView)
+  async scheme(@Ctx() context: RequestContext, @Root() job: BackupJobView): Promise<BackupSchemeView> {
+    const row: JobWithRelations = job.row;
+    return toSchemeView(context, row.scheme as unknown as ResolvedScheme, row.templateVersion);
+  }
+}

@@ -1,0 +1,194 @@
+import {
+  capacityMap,
+  createBackupJob,
+  findIdentity,
+  findTemplateVersion,
+  findUpload,
+  getJob,
+  type JobWithRelations,
+  listJobs,
+  loadPolicyContext,
+  type PolicyTemplateVersion,
+} from '@echelon/db';
+import { DomainError, type ResolvedScheme, resolveScheme } from '@echelon/domain';
+import { isMemberOnly } from '../../auth.js';
+import { type RequestContext, rolesOf, tenantOf } from '../../context.js';
+import type { BackupJobFilter, PreviewSchemeInput, RequestBackupInput } from './jobs.inputs.js';
+
+const DATASET_KEY = /^[A-Za-z0-9][A-Za-z0-9._\-/]{0,255}$/;
+const DATA_CLASS = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
+
+function validateDatasetKey(key: string): void {
+  if (
+    !DATASET_KEY.test(key) ||
+    key.split('/').some((segment) => segment === '' || segment === '..' || segment === '.')
+  ) {
+    throw new DomainError(
+      'BAD_USER_INPUT',
+      `datasetKey "${key.slice(0, 80)}" is not valid: use 1–256 letters, digits, ".", "_", "-" and "/"-separated segments, starting with a letter or digit`,
+      { field: 'datasetKey' },
+    );
+  }
+}
+
+function validateDataClass(dataClass: string | null | undefined): string | null {
+  if (dataClass === null || dataClass === undefined) return null;
+  if (!DATA_CLASS.test(dataClass)) {
+    throw new DomainError(
+      'BAD_USER_INPUT',
+      `dataClass "${dataClass.slice(0, 80)}" is not valid: use up to 64 letters, digits, ".", "_" and "-"`,
+      {
+        field: 'dataClass',
+      },
+    );
+  }
+  return dataClass;
+}
+
+/**
+ * The identity whose data a request concerns: the caller by default; another identity of the tenant only for
+ * roles that act for others. An identity of another tenant is NOT_FOUND.
+ */
+async function subjectIdentity(context: RequestContext, identityId: string | null | undefined) {
+  const { tenant, identity: caller } = tenantOf(context);
+  if (identityId === null || identityId === undefined || identityId === caller.id) return caller;
+  const subject = await findIdentity(context.db, tenant.id, identityId).catch(() => null);
+  if (subject === null) throw new DomainError('NOT_FOUND', `identity ${identityId} does not exist in this tenant`);
+  if (isMemberOnly(rolesOf({ kind: 'identity', tenant, identity: caller, apiKeyId: '' }))) {
+    throw new DomainError('FORBIDDEN', 'a MEMBER acts on its own identity only; leave identityId out');
+  }
+  return subject;
+}
+
+/** The same resolution for previews and for requests: assignment → template → placement. */
+async function resolveFor(
+  context: RequestContext,
+  subject: { id: string; externalId: string; groups: string[] },
+  sizeBytes: number,
+  dataClass: string | null,
+): Promise<{ scheme: ResolvedScheme; templateVersion: PolicyTemplateVersion }> {
+  const { tenant } = tenantOf(context);
+  const [policies, storage] = await Promise.all([
+    loadPolicyContext(context.db, tenant.id),
+    capacityMap(context.db, tenant.id),
+  ]);
+  const scheme = resolveScheme({
+    requester: { identityId: subject.id, externalId: subject.externalId, groups: subject.groups },
+    request: { sizeBytes, dataClass },
+    assignments: policies.assignments,
+    templates: policies.templates,
+    storage,
+  });
+  const versionId = policies.versionIds.get(scheme.templateId);
+  const templateVersion = versionId ? await findTemplateVersion(context.db, tenant.id, versionId) : null;
+  if (templateVersion === null)
+    throw new DomainError('NO_POLICY', `template ${scheme.templateId} has no published version`);
+  return { scheme, templateVersion };
+}
+
+export async function previewScheme(context: RequestContext, input: PreviewSchemeInput) {
+  const subject = await subjectIdentity(context, input.identityId);
+  return resolveFor(context, subject, input.sizeBytes, validateDataClass(input.dataClass));
+}
+
+/**
+ * Records a backup job for staged data and starts its workflow. Validation and resolution happen before
+ * anything is written, so a refused request changes nothing.
+ */
+export async function requestBackup(context: RequestContext, input: RequestBackupInput): Promise<JobWithRelations> {
+  const { tenant } = tenantOf(context);
+  validateDatasetKey(input.datasetKey);
+  const dataClass = validateDataClass(input.dataClass);
+  if (
+    input.idempotencyKey !== null &&
+    input.idempotencyKey !== undefined &&
+    !IDEMPOTENCY_KEY.test(input.idempotencyKey)
+  ) {
+    throw new DomainError('BAD_USER_INPUT', 'idempotencyKey must be 1–200 printable ASCII characters', {
+      field: 'idempotencyKey',
+    });
+  }
+  const hasUpload = input.uploadId !== null && input.uploadId !== undefined;
+  const hasSource = input.source !== null && input.source !== undefined;
+  if (hasUpload === hasSource) {
+    throw new DomainError('BAD_USER_INPUT', 'pass exactly one of uploadId and source', { field: 'uploadId' });
+  }
+  if (!hasUpload) {
+    throw new DomainError(
+      'BAD_USER_INPUT',
+      'backups from a source location are not available in this version; stage the data with a tus upload to /uploads and pass uploadId',
+      { field: 'source' },
+    );
+  }
+  const subject = await subjectIdentity(context, input.identityId);
+  const idempotencyKey = input.idempotencyKey ?? null;
+  if (idempotencyKey !== null) {
+    const existing = await context.db.backupJob.findFirst({
+      where: { tenantId: tenant.id, idempotencyKey },
+      select: { id: true },
+    });
+    if (existing !== null) {
+      const job = await getJob(context.db, tenant.id, existing.id);
+      if (job !== null) {
+        await context.backups.start({ tenantId: tenant.id, jobId: job.id });
+        return job;
+      }
+    }
+  }
+  const upload = await findUpload(context.db, tenant.id, input.uploadId as string);
+  if (upload === null) throw new DomainError('NOT_FOUND', `upload ${input.uploadId} does not exist in this tenant`);
+  if (upload.completedAt === null || upload.sha256 === null) {
+    throw new DomainError(
+      'BAD_USER_INPUT',
+      `upload ${upload.id} is not complete yet; send the rest of its bytes first`,
+      {
+        field: 'uploadId',
+      },
+    );
+  }
+  const used = await context.db.datasetVersion.findFirst({
+    where: { tenantId: tenant.id, uploadId: upload.id },
+    select: { id: true },
+  });
+  if (used !== null) {
+    throw new DomainError(
+      'CONFLICT',
+      `upload ${upload.id} was already backed up; upload the data again for a new version`,
+    );
+  }
+  const { scheme, templateVersion } = await resolveFor(context, subject, Number(upload.sizeBytes), dataClass);
+  const { job } = await createBackupJob(context.db, tenant.id, {
+    identityId: subject.id,
+    datasetKey: input.datasetKey,
+    upload,
+    templateVersionId: templateVersion.id,
+    scheme,
+    idempotencyKey,
+  });
+  await context.backups.start({ tenantId: tenant.id, jobId: job.id });
+  return job;
+}
+
+export async function findJob(context: RequestContext, jobId: string): Promise<JobWithRelations | null> {
+  const { tenant, identity } = tenantOf(context);
+  const job = await getJob(context.db, tenant.id, jobId).catch(() => null);
+  if (job === null) return null;
+  if (isMemberOnly(identity.roles) && job.identityId !== identity.id) return null;
+  return job;
+}
+
+export async function findJobs(
+  context: RequestContext,
+  filter: BackupJobFilter | null | undefined,
+  first: number,
+  after: string | null | undefined,
+) {
+  const { tenant, identity } = tenantOf(context);
+  if (!Number.isInteger(first) || first < 1 || first > 500) {
+    throw new DomainError('BAD_USER_INPUT', `first must be between 1 and 500, not ${first}`, { field: 'first' });
+  }
+  const scoped = { ...filter };
+  if (isMemberOnly(identity.roles)) scoped.identityId = identity.id;
+  return listJobs(context.db, tenant.id, scoped, first, after ?? null);
+}

@@ -1,0 +1,2 @@
+export * from './policies.mappers.js';
+export * from './policies.types.js';

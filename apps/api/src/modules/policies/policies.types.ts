@@ -1,0 +1,44 @@
+import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { StorageSystemView } from '../storage/storage.types.js';
+
+export enum SecondaryOrderingEnum {
+  CAPACITY = 'CAPACITY',
+  FIXED = 'FIXED',
+}
+registerEnumType(SecondaryOrderingEnum, { name: 'SecondaryOrdering' });
+
+/** One published version of a template; resolvers fill the storage systems from the tenant's cache. */
+@ObjectType('PolicyTemplate')
+export class PolicyTemplateView {
+  @Field(() => ID) id!: string;
+  @Field(() => String) name!: string;
+  @Field(() => Int) version!: number;
+  @Field(() => Int, { description: 'total copies, primary included' }) copies!: number;
+  @Field(() => StorageSystemView) primary!: StorageSystemView;
+  @Field(() => [StorageSystemView]) candidates!: StorageSystemView[];
+  @Field(() => Int) delaySeconds!: number;
+  @Field(() => SecondaryOrderingEnum) ordering!: SecondaryOrderingEnum;
+  @Field(() => String, { nullable: true }) dataClass!: string | null;
+  @Field(() => [Int], { description: 'every published version, oldest first' }) versions!: number[];
+}
+
+@ObjectType('SkippedStorage')
+export class SkippedStorageView {
+  @Field(() => StorageSystemView) storageSystem!: StorageSystemView;
+  @Field(() => String) reason!: string;
+}
+
+@ObjectType('BackupScheme')
+export class BackupSchemeView {
+  @Field(() => PolicyTemplateView) template!: PolicyTemplateView;
+  @Field(() => Int) templateVersion!: number;
+  @Field(() => String, { description: 'which assignment matched and why, in words' }) matchedBy!: string;
+  @Field(() => Int) copies!: number;
+  @Field(() => StorageSystemView) primary!: StorageSystemView;
+  @Field(() => [StorageSystemView], { description: 'in the order they will be written' })
+  secondaries!: StorageSystemView[];
+  @Field(() => [SkippedStorageView]) skipped!: SkippedStorageView[];
+  @Field(() => Int) delaySeconds!: number;
+  @Field(() => [Int], { description: 'estimated start of each copy relative to T1, primary first' })
+  plannedOffsetsSeconds!: number[];
+}

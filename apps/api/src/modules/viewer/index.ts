@@ -1,0 +1,3 @@
+export * from './viewer.mappers.js';
+export * from './viewer.resolver.js';
+export * from './viewer.types.js';

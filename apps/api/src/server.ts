@@ -1,0 +1,91 @@
+import http from 'node:http';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { expressMiddleware } from '@as-integrations/express5';
+import cors from 'cors';
+import express from 'express';
+import { GraphQLError } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import { authenticate, createContext, type RequestContext, type Services } from './context.js';
+import { formatError } from './errors.js';
+import { createUploadsRouter } from './modules/uploads/index.js';
+import { buildEchelonSchema } from './schema.js';
+
+export interface ApiServer {
+  httpServer: http.Server;
+  close(): Promise<void>;
+}
+
+/** GraphQL over HTTP and graphql-ws on one port, plus tus uploads and a health probe. */
+export async function createApiServer(services: Services): Promise<ApiServer> {
+  const schema = await buildEchelonSchema();
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = http.createServer(app);
+
+  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
+  const wsCleanup = useServer<Record<string, unknown>, { context?: RequestContext }>(
+    {
+      schema,
+      // The principal is resolved once per connection.
+      onConnect: async (ctx) => {
+        const principal = await authenticate(services, ctx.connectionParams?.authorization);
+        if (principal === undefined) return false;
+        ctx.extra.context = createContext(services, principal);
+        return true;
+      },
+      context: (ctx) => ctx.extra.context ?? createContext(services, undefined),
+      onError: (_ctx, _id, _payload, errors) => {
+        for (const error of errors) if (!(error instanceof GraphQLError)) console.error('subscription error:', error);
+      },
+    },
+    wsServer,
+  );
+
+  const apollo = new ApolloServer<RequestContext>({
+    schema,
+    formatError,
+    introspection: true,
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      {
+        async serverWillStart() {
+          return {
+            async drainServer() {
+              await wsCleanup.dispose();
+            },
+          };
+        },
+      },
+    ],
+  });
+  await apollo.start();
+
+  app.use(
+    cors({
+      origin: true,
+      credentials: false,
+      exposedHeaders: ['Location', 'Upload-Offset', 'Upload-Length', 'Tus-Resumable', 'Upload-Metadata'],
+    }),
+  );
+  app.get('/health', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.use(await createUploadsRouter(services));
+  app.use(
+    '/graphql',
+    express.json({ limit: '1mb' }),
+    expressMiddleware(apollo, {
+      context: async ({ req }) => createContext(services, await authenticate(services, req.headers.authorization)),
+    }),
+  );
+
+  return {
+    httpServer,
+    async close() {
+      await apollo.stop();
+      httpServer.closeAllConnections();
+    },
+  };
+}

@@ -1,0 +1,102 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+/** The repository root: embedded defaults (data dir, migrations) are found relative to it. */
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+const port = (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback);
+const optionalString = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === '' ? undefined : value));
+
+const ENV_SCHEMA = z.object({
+  ECHELON_DATA_DIR: optionalString,
+  DATABASE_URL: optionalString,
+  TEMPORAL_ADDRESS: optionalString,
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().default('echelon-backups'),
+  TEMPORAL_CLI: optionalString,
+  ECHELON_API_PORT: port(4000),
+  ECHELON_WEB_PORT: port(3000),
+  ECHELON_PG_PORT: port(5433),
+  ECHELON_TEMPORAL_PORT: port(7233),
+  ECHELON_TEMPORAL_UI_PORT: port(8233),
+  ECHELON_PUBLIC_API_URL: optionalString,
+  ECHELON_BOOTSTRAP_TOKEN: optionalString,
+  ECHELON_STAGING_DIR: optionalString,
+  ECHELON_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  CHROMIUM_PATH: optionalString,
+  ECHELON_WEB_MODE: z.enum(['dev', 'prod']).default('dev'),
+});
+
+export interface EchelonConfig {
+  /** Where embedded PostgreSQL, Temporal's SQLite file, staged uploads and demo storage live. */
+  dataDir: string;
+  /** Unset means: start embedded PostgreSQL. */
+  databaseUrl: string | undefined;
+  /** Unset means: start the Temporal CLI dev server. */
+  temporalAddress: string | undefined;
+  temporalNamespace: string;
+  taskQueue: string;
+  temporalCli: string | undefined;
+  apiPort: number;
+  webPort: number;
+  pgPort: number;
+  temporalPort: number;
+  temporalUiPort: number;
+  publicApiUrl: string | undefined;
+  bootstrapToken: string | undefined;
+  stagingDir: string;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  chromiumPath: string | undefined;
+  /** `npm start` runs the web UI with `next dev` (no build step) unless this is 'prod'. */
+  webMode: 'dev' | 'prod';
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Parses the environment once; every process reads its settings through this object only. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): EchelonConfig {
+  const parsed = ENV_SCHEMA.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
+    throw new ConfigError(`invalid environment: ${problems}`);
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.ECHELON_DATA_DIR ?? path.join(REPO_ROOT, '.data'));
+  return {
+    dataDir,
+    databaseUrl: e.DATABASE_URL,
+    temporalAddress: e.TEMPORAL_ADDRESS,
+    temporalNamespace: e.TEMPORAL_NAMESPACE,
+    taskQueue: e.TEMPORAL_TASK_QUEUE,
+    temporalCli: e.TEMPORAL_CLI,
+    apiPort: e.ECHELON_API_PORT,
+    webPort: e.ECHELON_WEB_PORT,
+    pgPort: e.ECHELON_PG_PORT,
+    temporalPort: e.ECHELON_TEMPORAL_PORT,
+    temporalUiPort: e.ECHELON_TEMPORAL_UI_PORT,
+    publicApiUrl: e.ECHELON_PUBLIC_API_URL,
+    bootstrapToken: e.ECHELON_BOOTSTRAP_TOKEN,
+    stagingDir: path.resolve(e.ECHELON_STAGING_DIR ?? path.join(dataDir, 'staging')),
+    logLevel: e.ECHELON_LOG_LEVEL,
+    chromiumPath: e.CHROMIUM_PATH,
+    webMode: e.ECHELON_WEB_MODE,
+  };
+}
+
+/** Requires a setting that the embedded launcher normally provides. */
+export function required<T>(value: T | undefined, name: string): T {
+  if (value === undefined) throw new ConfigError(`${name} is not set (npm start sets it for the embedded stack)`);
+  return value;
+}
+
+/** The PATH entries a child process also needs, for launchers. */
+export const childEnv = (extra: Record<string, string | undefined>): NodeJS.ProcessEnv => ({
+  ...process.env,
+  ...extra,
+});

@@ -1,0 +1,393 @@
+import { randomUUID } from 'node:crypto';
+import {
+  assertJobTransition,
+  assertReplicaTransition,
+  type BackupJobStatus,
+  DomainError,
+  finalJobStatus,
+  type ResolvedScheme,
+} from '@echelon/domain';
+import type { Db } from '../client.js';
+import type {
+  BackupJob,
+  Dataset,
+  DatasetVersion,
+  Identity,
+  PolicyTemplateVersion,
+  Prisma,
+  Replica,
+  ReplicaEvent,
+  ReplicaStatus,
+  Upload,
+} from '../generated/prisma/client.js';
+
+type Tx = Prisma.TransactionClient;
+
+export const workflowIdFor = (tenantId: string, jobId: string): string => `backup:${tenantId}:${jobId}`;
+
+// ── uploads ────────────────────────────────────────────────────────────────────────────────────────────
+
+export async function recordUpload(
+  db: Db,
+  input: { id: string; tenantId: string; identityId: string; sizeBytes: number; stagingPath: string },
+): Promise<Upload> {
+  return db.upload.create({ data: { ...input, sizeBytes: BigInt(input.sizeBytes) } });
+}
+
+export async function completeUpload(db: Db, id: string, sha256: string): Promise<void> {
+  await db.upload.update({ where: { id }, data: { sha256, completedAt: new Date() } });
+}
+
+export async function findUpload(db: Db, tenantId: string, id: string): Promise<Upload | null> {
+  return db.upload.findFirst({ where: { id, tenantId } });
+}
+
+// ── jobs ───────────────────────────────────────────────────────────────────────────────────────────────
+
+export type JobWithRelations = BackupJob & {
+  identity: Identity;
+  templateVersion: PolicyTemplateVersion;
+  replicas: Replica[];
+  datasetVersion: DatasetVersion & { dataset: Dataset };
+};
+
+const JOB_INCLUDE = {
+  identity: true,
+  templateVersion: true,
+  replicas: { orderBy: { order: 'asc' } },
+  datasetVersion: { include: { dataset: true } },
+} as const satisfies Prisma.BackupJobInclude;
+
+export interface NewBackupJob {
+  identityId: string;
+  datasetKey: string;
+  upload: Upload;
+  templateVersionId: string;
+  scheme: ResolvedScheme;
+  idempotencyKey: string | null;
+}
+
+/**
+ * Writes the dataset version, the job, its planned replicas and their first events in one transaction.
+ * With an idempotency key already used in this tenant, returns that job and writes nothing.
+ */
+export async function createBackupJob(
+  db: Db,
+  tenantId: string,
+  input: NewBackupJob,
+): Promise<{ job: JobWithRelations; created: boolean }> {
+  if (input.idempotencyKey !== null) {
+    const existing = await db.backupJob.findFirst({
+      where: { tenantId, idempotencyKey: input.idempotencyKey },
+      include: JOB_INCLUDE,
+    });
+    if (existing !== null) return { job: existing, created: false };
+  }
+  if (input.upload.sha256 === null || input.upload.completedAt === null) {
+    throw new DomainError(
+      'BAD_USER_INPUT',
+      `upload ${input.upload.id} is not complete yet; finish the tus upload first`,
+    );
+  }
+  const jobId = randomUUID();
+  const job = await db.$transaction(async (tx) => {
+    const dataset = await tx.dataset.upsert({
+      where: { tenantId_identityId_key: { tenantId, identityId: input.identityId, key: input.datasetKey } },
+      create: { tenantId, identityId: input.identityId, key: input.datasetKey },
+      update: {},
+    });
+    // Serialise version numbering per dataset.
+    await tx.$queryRaw`SELECT id FROM datasets WHERE id = ${dataset.id}::uuid FOR UPDATE`;
+    const last = await tx.datasetVersion.findFirst({
+      where: { datasetId: dataset.id },
+      orderBy: { number: 'desc' },
+      select: { number: true },
+    });
+    const version = await tx.datasetVersion.create({
+      data: {
+        tenantId,
+        datasetId: dataset.id,
+        number: (last?.number ?? 0) + 1,
+        sizeBytes: input.upload.sizeBytes,
+        sha256: input.upload.sha256 as string,
+        uploadId: input.upload.id,
+      },
+    });
+    await tx.backupJob.create({
+      data: {
+        id: jobId,
+        tenantId,
+        identityId: input.identityId,
+        datasetVersionId: version.id,
+        templateVersionId: input.templateVersionId,
+        scheme: input.scheme as unknown as Prisma.InputJsonValue,
+        workflowId: workflowIdFor(tenantId, jobId),
+        idempotencyKey: input.idempotencyKey,
+      },
+    });
+    const placements = [input.scheme.primary, ...input.scheme.secondaries];
+    for (const [order, placement] of placements.entries()) {
+      const replica = await tx.replica.create({
+        data: {
+          tenantId,
+          jobId,
+          role: order === 0 ? 'PRIMARY' : 'SECONDARY',
+          order,
+          storageSystemId: placement.storageSystemId,
+          spaceId: placement.spaceId,
+          bytesTotal: input.upload.sizeBytes,
+        },
+      });
+      await appendEvent(tx, replica, 'PLANNED', order === 0 ? 'planned as primary' : `planned as secondary ${order}`);
+    }
+    return tx.backupJob.findUniqueOrThrow({ where: { id: jobId }, include: JOB_INCLUDE });
+  });
+  return { job, created: true };
+}
+
+export async function getJob(db: Db, tenantId: string, jobId: string): Promise<JobWithRelations | null> {
+  return db.backupJob.findFirst({ where: { id: jobId, tenantId }, include: JOB_INCLUDE });
+}
+
+export interface JobFilter {
+  datasetKey?: string | null;
+  identityId?: string | null;
+  status?: BackupJobStatus | null;
+}
+
+export interface JobCursor {
+  createdAt: Date;
+  id: string;
+}
+
+export const encodeJobCursor = (job: JobCursor): string =>
+  Buffer.from(`${job.createdAt.toISOString()}|${job.id}`, 'utf8').toString('base64url');
+
+export function decodeJobCursor(cursor: string): JobCursor {
+  const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  const createdAt = new Date(at ?? '');
+  if (id === undefined || Number.isNaN(createdAt.getTime())) {
+    throw new DomainError('BAD_USER_INPUT', `"${cursor}" is not a cursor this API issued; pass an endCursor back`);
+  }
+  return { createdAt, id };
+}
+
+/** Newest first; the cursor is (createdAt, id), so pages stay stable while new jobs arrive. */
+export async function listJobs(
+  db: Db,
+  tenantId: string,
+  filter: JobFilter,
+  first: number,
+  after: string | null,
+): Promise<{ jobs: JobWithRelations[]; hasNextPage: boolean; totalCount: number }> {
+  const where: Prisma.BackupJobWhereInput = {
+    tenantId,
+    ...(filter.identityId ? { identityId: filter.identityId } : {}),
+    ...(filter.status ? { status: filter.status } : {}),
+    ...(filter.datasetKey ? { datasetVersion: { dataset: { key: filter.datasetKey } } } : {}),
+  };
+  const cursor = after ? decodeJobCursor(after) : undefined;
+  const page: Prisma.BackupJobWhereInput = cursor
+    ? {
+        AND: [
+          where,
+          {
+            OR: [{ createdAt: { lt: cursor.createdAt } }, { createdAt: cursor.createdAt, id: { lt: cursor.id } }],
+          },
+        ],
+      }
+    : where;
+  const [rows, totalCount] = await Promise.all([
+    db.backupJob.findMany({
+      where: page,
+      include: JOB_INCLUDE,
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take: first + 1,
+    }),
+    db.backupJob.count({ where }),
+  ]);
+  return { jobs: rows.slice(0, first), hasNextPage: rows.length > first, totalCount };
+}
+
+// ── replicas and events ────────────────────────────────────────────────────────────────────────────────
+
+export async function appendEvent(
+  tx: Tx,
+  replica: Pick<Replica, 'id' | 'tenantId' | 'jobId' | 'bytesCopied'>,
+  status: ReplicaStatus,
+  message: string | null,
+): Promise<ReplicaEvent> {
+  return tx.replicaEvent.create({
+    data: {
+      tenantId: replica.tenantId,
+      jobId: replica.jobId,
+      replicaId: replica.id,
+      status,
+      bytesCopied: replica.bytesCopied,
+      message,
+    },
+  });
+}
+
+export type ReplicaPatch = Partial<
+  Pick<
+    Replica,
+    | 'scheduledAt'
+    | 'startedAt'
+    | 'completedAt'
+    | 'bytesCopied'
+    | 'checksum'
+    | 'lastError'
+    | 'objectKey'
+    | 'spaceId'
+    | 'attempts'
+  >
+>;
+
+/**
+ * Moves a replica to a new status (validated by the domain's state machine), applies the patch and appends
+ * the event, atomically. A repeated call with the status the replica already has only applies the patch
+ * when `allowSame` is set (progress ticks); otherwise it is a no-op, which keeps activity retries idempotent.
+ */
+export async function transitionReplica(
+  db: Db,
+  input: { tenantId: string; replicaId: string; to: ReplicaStatus; patch?: ReplicaPatch; message?: string | null },
+): Promise<Replica> {
+  return db.$transaction(async (tx) => {
+    const [locked] = await tx.$queryRaw<{ status: ReplicaStatus }[]>`
+      SELECT status FROM replicas WHERE id = ${input.replicaId}::uuid AND tenant_id = ${input.tenantId}::uuid FOR UPDATE`;
+    if (locked === undefined) throw new DomainError('NOT_FOUND', `replica ${input.replicaId} does not exist`);
+    if (locked.status !== input.to || input.to === 'COPYING') assertReplicaTransition(locked.status, input.to);
+    const replica = await tx.replica.update({
+      where: { id: input.replicaId },
+      data: { status: input.to, ...input.patch },
+    });
+    await appendEvent(tx, replica, input.to, input.message ?? null);
+    return replica;
+  });
+}
+
+/** A progress tick: bytes only, recorded as a COPYING event. */
+export async function recordProgress(
+  db: Db,
+  input: { tenantId: string; replicaId: string; bytesCopied: number },
+): Promise<void> {
+  await db.$transaction(async (tx) => {
+    const replica = await tx.replica.update({
+      where: { id: input.replicaId, tenantId: input.tenantId, status: 'COPYING' },
+      data: { bytesCopied: BigInt(input.bytesCopied) },
+    });
+    await appendEvent(tx, replica, 'COPYING', null);
+  });
+}
+
+export async function getReplica(db: Db, tenantId: string, replicaId: string): Promise<Replica | null> {
+  return db.replica.findFirst({ where: { id: replicaId, tenantId } });
+}
+
+export async function listReplicas(db: Db, tenantId: string, jobId: string): Promise<Replica[]> {
+  return db.replica.findMany({ where: { tenantId, jobId }, orderBy: { order: 'asc' } });
+}
+
+/**
+ * Reserves the replica's bytes in the space with the most room on its storage system, re-reading capacity at
+ * this moment. Idempotent: a replica that already holds a reservation keeps it.
+ */
+export async function reserveSpace(db: Db, tenantId: string, replicaId: string): Promise<Replica> {
+  return db.$transaction(async (tx) => {
+    const replica = await tx.replica.findFirstOrThrow({ where: { id: replicaId, tenantId } });
+    if (replica.reservedBytes > 0n || replica.bytesTotal === 0n) {
+      if (replica.spaceId !== null) return replica;
+    }
+    const candidates = await tx.$queryRaw<{ id: string; room: bigint }[]>`
+      SELECT id, capacity_bytes - used_bytes AS room FROM backup_spaces
+      WHERE storage_system_id = ${replica.storageSystemId}::uuid AND tenant_id = ${tenantId}::uuid
+      ORDER BY capacity_bytes - used_bytes DESC, created_at ASC, name ASC
+      FOR UPDATE`;
+    const best = candidates[0];
+    if (best === undefined || best.room < replica.bytesTotal) {
+      throw new DomainError(
+        'INSUFFICIENT_CAPACITY',
+        `no backup space of storage system ${replica.storageSystemId} can hold ${replica.bytesTotal} bytes now`,
+      );
+    }
+    await tx.$executeRaw`UPDATE backup_spaces SET used_bytes = used_bytes + ${replica.bytesTotal} WHERE id = ${best.id}::uuid`;
+    return tx.replica.update({
+      where: { id: replica.id },
+      data: { spaceId: best.id, reservedBytes: replica.bytesTotal },
+    });
+  });
+}
+
+/** Gives back a reservation (failed or cancelled copy). */
+export async function releaseSpace(db: Db, tenantId: string, replicaId: string): Promise<void> {
+  await db.$transaction(async (tx) => {
+    const replica = await tx.replica.findFirstOrThrow({ where: { id: replicaId, tenantId } });
+    if (replica.reservedBytes === 0n || replica.spaceId === null) return;
+    await tx.$executeRaw`UPDATE backup_spaces SET used_bytes = GREATEST(used_bytes - ${replica.reservedBytes}, 0) WHERE id = ${replica.spaceId}::uuid`;
+    await tx.replica.update({ where: { id: replica.id }, data: { reservedBytes: 0n } });
+  });
+}
+
+/**
+ * Re-numbers the job's not-yet-dispatched secondaries so that `chosenReplicaId` is written next, at
+ * `order`. The others keep their relative order behind it.
+ */
+export async function assignDispatchOrder(
+  db: Db,
+  tenantId: string,
+  jobId: string,
+  chosenReplicaId: string,
+  order: number,
+): Promise<void> {
+  await db.$transaction(async (tx) => {
+    const pending = await tx.replica.findMany({
+      where: { tenantId, jobId, order: { gte: order } },
+      orderBy: { order: 'asc' },
+    });
+    const chosen = pending.find((replica) => replica.id === chosenReplicaId);
+    if (chosen === undefined || chosen.order === order) return;
+    const rest = pending.filter((replica) => replica.id !== chosenReplicaId);
+    const sequence = [chosen, ...rest];
+    // Two passes keep the (job, order) unique index satisfied at every statement.
+    for (const [index, replica] of sequence.entries()) {
+      await tx.replica.update({ where: { id: replica.id }, data: { order: -1 - index } });
+    }
+    for (const [index, replica] of sequence.entries()) {
+      await tx.replica.update({ where: { id: replica.id }, data: { order: order + index } });
+    }
+  });
+}
+
+export async function setJobStatus(db: Db, tenantId: string, jobId: string, to: BackupJobStatus): Promise<BackupJob> {
+  return db.$transaction(async (tx) => {
+    const job = await tx.backupJob.findFirstOrThrow({ where: { id: jobId, tenantId } });
+    if (job.status === to) return job;
+    assertJobTransition(job.status, to);
+    const terminal = to === 'COMPLETED' || to === 'PARTIAL' || to === 'FAILED' || to === 'CANCELLED';
+    return tx.backupJob.update({
+      where: { id: jobId },
+      data: { status: to, completedAt: terminal ? new Date() : null },
+    });
+  });
+}
+
+/** Decides and records the job's outcome from its replicas. */
+export async function finishJob(db: Db, tenantId: string, jobId: string): Promise<BackupJob> {
+  const replicas = await listReplicas(db, tenantId, jobId);
+  return setJobStatus(db, tenantId, jobId, finalJobStatus(replicas));
+}
+
+export async function eventsAfter(
+  db: Db,
+  tenantId: string,
+  jobId: string,
+  afterEventId: bigint,
+  limit = 1000,
+): Promise<ReplicaEvent[]> {
+  return db.replicaEvent.findMany({
+    where: { tenantId, jobId, id: { gt: afterEventId } },
+    orderBy: { id: 'asc' },
+    take: limit,
+  });
+}

@@ -1,0 +1,103 @@
+import type { Assignment, TemplateVersion } from '@echelon/domain';
+import type { Db } from '../client.js';
+import type { PolicyAssignment, PolicyTemplateVersion, SecondaryOrdering } from '../generated/prisma/client.js';
+
+export interface TemplateInput {
+  name: string;
+  copies: number;
+  primaryStorageSystemId: string;
+  candidateStorageSystemIds: string[];
+  delaySeconds: number;
+  ordering: SecondaryOrdering;
+  dataClass: string | null;
+}
+
+/** Creates a template and publishes its version 1. */
+export async function createPolicyTemplate(
+  db: Db,
+  tenantId: string,
+  input: TemplateInput,
+): Promise<PolicyTemplateVersion> {
+  return db.$transaction(async (tx) => {
+    const template = await tx.policyTemplate.create({ data: { tenantId, name: input.name, latestVersion: 1 } });
+    return tx.policyTemplateVersion.create({ data: { tenantId, templateId: template.id, version: 1, ...input } });
+  });
+}
+
+export async function assignPolicy(
+  db: Db,
+  tenantId: string,
+  input: { templateId: string; identityId?: string; group?: string; tenantDefault?: boolean; dataClass?: string },
+): Promise<PolicyAssignment> {
+  return db.policyAssignment.create({
+    data: {
+      tenantId,
+      templateId: input.templateId,
+      identityId: input.identityId ?? null,
+      group: input.group ?? null,
+      tenantDefault: input.tenantDefault ?? false,
+      dataClass: input.dataClass ?? null,
+    },
+  });
+}
+
+export const toTemplateVersion = (row: PolicyTemplateVersion): TemplateVersion => ({
+  templateId: row.templateId,
+  version: row.version,
+  name: row.name,
+  copies: row.copies,
+  primaryStorageSystemId: row.primaryStorageSystemId,
+  candidateStorageSystemIds: row.candidateStorageSystemIds,
+  delaySeconds: row.delaySeconds,
+  ordering: row.ordering,
+  dataClass: row.dataClass,
+});
+
+/** Everything scheme resolution needs: the tenant's assignments and each template's latest version. */
+export async function loadPolicyContext(
+  db: Db,
+  tenantId: string,
+): Promise<{ assignments: Assignment[]; templates: Map<string, TemplateVersion>; versionIds: Map<string, string> }> {
+  const [assignments, templates] = await Promise.all([
+    db.policyAssignment.findMany({ where: { tenantId } }),
+    db.policyTemplate.findMany({ where: { tenantId }, include: { versions: true } }),
+  ]);
+  const latest = new Map<string, TemplateVersion>();
+  const versionIds = new Map<string, string>();
+  for (const template of templates) {
+    const version = template.versions.find((candidate) => candidate.version === template.latestVersion);
+    if (version === undefined) continue;
+    latest.set(template.id, toTemplateVersion(version));
+    versionIds.set(template.id, version.id);
+  }
+  return {
+    assignments: assignments.map((row) => ({
+      id: row.id,
+      templateId: row.templateId,
+      identityId: row.identityId,
+      group: row.group,
+      tenantDefault: row.tenantDefault,
+      dataClass: row.dataClass,
+      createdAt: row.createdAt,
+    })),
+    templates: latest,
+    versionIds,
+  };
+}
+
+export async function findTemplateVersion(
+  db: Db,
+  tenantId: string,
+  templateVersionId: string,
+): Promise<PolicyTemplateVersion | null> {
+  return db.policyTemplateVersion.findFirst({ where: { id: templateVersionId, tenantId } });
+}
+
+export async function listTemplateVersionNumbers(db: Db, tenantId: string, templateId: string): Promise<number[]> {
+  const rows = await db.policyTemplateVersion.findMany({
+    where: { tenantId, templateId },
+    select: { version: true },
+    orderBy: { version: 'asc' },
+  });
+  return rows.map((row) => row.version);
+}

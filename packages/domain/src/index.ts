@@ -1,0 +1,5 @@
+export * from './capacity.js';
+export * from './errors.js';
+export * from './replica-state.js';
+export * from './schedule.js';
+export * from './scheme.js';

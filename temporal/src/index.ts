@@ -1,0 +1,3 @@
+// For processes that start or signal workflows: never the workflow code or the worker.
+export * from './client.js';
+export * from './shared.js';
