@@ -1,0 +1,53 @@
+import { rm } from 'node:fs/promises';
+import { createDb, type Db } from '@echelon/db';
+import { freePort, type RunningStack, startStack } from '@echelon/stack';
+import { tempDir } from './helpers.js';
+
+export interface TestStack {
+  stack: RunningStack;
+  db: Db;
+  dataDir: string;
+  apiUrl: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The real stack on free ports in a fresh directory: embedded PostgreSQL, the Temporal CLI dev server, the
+ * worker and the API as child processes. Nothing is faked; if the Temporal CLI cannot be found this throws.
+ */
+export async function startTestStack(options: { web?: false | 'dev' | 'prod' } = {}): Promise<TestStack> {
+  const dataDir = await tempDir('echelon-it-');
+  const lines: string[] = [];
+  const stack = await startStack({
+    env: {
+      ECHELON_DATA_DIR: dataDir,
+      ECHELON_API_PORT: String(await freePort()),
+      ECHELON_PG_PORT: String(await freePort()),
+      ECHELON_TEMPORAL_PORT: String(await freePort()),
+      ECHELON_TEMPORAL_UI_PORT: String(await freePort()),
+      ECHELON_WEB_PORT: String(await freePort()),
+      DATABASE_URL: undefined,
+      TEMPORAL_ADDRESS: undefined,
+    },
+    web: options.web ?? false,
+    log: (line) => {
+      lines.push(line);
+      if (process.env.ECHELON_TEST_VERBOSE) console.log(line);
+    },
+  }).catch((error: unknown) => {
+    console.error(lines.slice(-60).join('\n'));
+    throw error;
+  });
+  const db = createDb(stack.databaseUrl, { max: 4 });
+  return {
+    stack,
+    db,
+    dataDir,
+    apiUrl: `http://127.0.0.1:${stack.config.apiPort}`,
+    async stop() {
+      await db.$disconnect();
+      await stack.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
