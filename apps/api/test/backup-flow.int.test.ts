@@ -99,7 +99,11 @@ describe('one backup end to end (real PostgreSQL, Temporal dev server, worker, A
   it('refuses bad requests with typed errors and writes nothing', async () => {
     const anonymous = await gql(env.apiUrl, undefined, '{ backupJobs { totalCount } }');
     expect(anonymous.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
-    const wrongKey = await gql(env.apiUrl, 'ech_000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', '{ viewer { identity { id } } }');
+    const wrongKey = await gql(
+      env.apiUrl,
+      'ech_000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+      '{ viewer { identity { id } } }',
+    );
     expect(wrongKey.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
 
     const request = `mutation($input: RequestBackupInput!) { requestBackup(input: $input) { id } }`;
@@ -112,7 +116,11 @@ describe('one backup end to end (real PostgreSQL, Temporal dev server, worker, A
     });
     expect(badKey.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     const both = await gql(env.apiUrl, tenant.apiKey, request, {
-      input: { datasetKey: 'reports', uploadId: 'x', source: { storageSystemId: tenant.storageSystems[0]?.id, path: '/x' } },
+      input: {
+        datasetKey: 'reports',
+        uploadId: 'x',
+        source: { storageSystemId: tenant.storageSystems[0]?.id, path: '/x' },
+      },
     });
     expect(both.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     const wrongType = await gql(env.apiUrl, tenant.apiKey, request, { input: { datasetKey: 42 } });
@@ -153,9 +161,14 @@ describe('one backup end to end (real PostgreSQL, Temporal dev server, worker, A
     );
     expect(again.requestBackup.id).toBe(job.id);
     // The same upload cannot be consumed twice without the key.
-    const reused = await gql(env.apiUrl, tenant.apiKey, `mutation($input: RequestBackupInput!) { requestBackup(input: $input) { id } }`, {
-      input: { datasetKey: 'finance/ledger', uploadId },
-    });
+    const reused = await gql(
+      env.apiUrl,
+      tenant.apiKey,
+      `mutation($input: RequestBackupInput!) { requestBackup(input: $input) { id } }`,
+      {
+        input: { datasetKey: 'finance/ledger', uploadId },
+      },
+    );
     expect(reused.errors?.[0]?.extensions?.code).toBe('CONFLICT');
 
     // Subscribe after the job started: everything from the first event on is replayed, then streamed live.
@@ -165,7 +178,8 @@ describe('one backup end to end (real PostgreSQL, Temporal dev server, worker, A
       client,
       `subscription($jobId: ID!) { replicaProgress(jobId: $jobId) { id jobId status bytesCopied message replica { id order } } }`,
       { jobId: job.id },
-      (items) => replicaIds.every((id) => items.some((event) => event.replica.id === id && event.status === 'COMPLETED')),
+      (items) =>
+        replicaIds.every((id) => items.some((event) => event.replica.id === id && event.status === 'COMPLETED')),
       120_000,
     );
     await client.dispose();
@@ -176,16 +190,24 @@ describe('one backup end to end (real PostgreSQL, Temporal dev server, worker, A
     for (const replicaId of replicaIds) {
       const statuses = events.filter((event) => event.replica.id === replicaId).map((event) => event.status);
       const distinct = statuses.filter((status, index) => status !== statuses[index - 1]);
-      const expected = replicaId === replicaIds[0]
-        ? ['PLANNED', 'COPYING', 'VERIFYING', 'COMPLETED']
-        : ['PLANNED', 'WAITING', 'COPYING', 'VERIFYING', 'COMPLETED'];
+      const expected =
+        replicaId === replicaIds[0]
+          ? ['PLANNED', 'COPYING', 'VERIFYING', 'COMPLETED']
+          : ['PLANNED', 'WAITING', 'COPYING', 'VERIFYING', 'COMPLETED'];
       expect(distinct).toEqual(expected);
     }
 
     // The job's final state, as the API reports it.
     let final: JobResult | null = null;
     for (let attempt = 0; attempt < 50; attempt++) {
-      final = (await gqlOk<{ backupJob: JobResult }>(env.apiUrl, tenant.apiKey, `query($id: ID!) { backupJob(id: $id) { ${JOB_FIELDS} } }`, { id: job.id })).backupJob;
+      final = (
+        await gqlOk<{ backupJob: JobResult }>(
+          env.apiUrl,
+          tenant.apiKey,
+          `query($id: ID!) { backupJob(id: $id) { ${JOB_FIELDS} } }`,
+          { id: job.id },
+        )
+      ).backupJob;
       if (final.status !== 'RUNNING') break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
@@ -211,7 +233,9 @@ describe('one backup end to end (real PostgreSQL, Temporal dev server, worker, A
     }
 
     // The bytes on disk: every copy is whole and verified, no temporary file is left behind.
-    const dataset = await env.db.dataset.findFirstOrThrow({ where: { tenantId: tenant.tenant.id, key: 'finance/ledger' } });
+    const dataset = await env.db.dataset.findFirstOrThrow({
+      where: { tenantId: tenant.tenant.id, key: 'finance/ledger' },
+    });
     const key = objectKeyFor({ tenantId: tenant.tenant.id, datasetId: dataset.id, version: 1 });
     for (const replica of replicas) {
       const root = path.join(env.dataDir, 'storage', replica.storageSystem.name, replica.space?.name ?? '');
@@ -242,7 +266,9 @@ describe('one backup end to end (real PostgreSQL, Temporal dev server, worker, A
       (items) => items.length >= all.filter((event) => event.id > (middle?.id ?? 0n)).length,
     );
     await client.dispose();
-    expect(rest.map((event) => event.id)).toEqual(all.filter((event) => event.id > (middle?.id ?? 0n)).map((event) => event.id.toString()));
+    expect(rest.map((event) => event.id)).toEqual(
+      all.filter((event) => event.id > (middle?.id ?? 0n)).map((event) => event.id.toString()),
+    );
 
     // Another tenant's job is NOT_FOUND, never FORBIDDEN.
     const other = await seedTenant(env.db, {
@@ -251,11 +277,22 @@ describe('one backup end to end (real PostgreSQL, Temporal dev server, worker, A
       storageRoot: path.join(env.dataDir, 'other-storage'),
       storage: [{ name: 'only', spaces: [{ name: 's', capacityBytes: MIB }] }],
     });
-    const foreign = await gql<{ backupJob: null }>(env.apiUrl, other.apiKey, 'query($id: ID!) { backupJob(id: $id) { id } }', { id: jobId });
+    const foreign = await gql<{ backupJob: null }>(
+      env.apiUrl,
+      other.apiKey,
+      'query($id: ID!) { backupJob(id: $id) { id } }',
+      { id: jobId },
+    );
     expect(foreign.data?.backupJob).toBeNull();
     const foreignClient = wsClient(env.apiUrl, other.apiKey);
     await expect(
-      collect(foreignClient, 'subscription($jobId: ID!) { replicaProgress(jobId: $jobId) { id } }', { jobId }, () => true, 10_000),
+      collect(
+        foreignClient,
+        'subscription($jobId: ID!) { replicaProgress(jobId: $jobId) { id } }',
+        { jobId },
+        () => true,
+        10_000,
+      ),
     ).rejects.toThrow(/NOT_FOUND|does not exist/);
     await foreignClient.dispose();
   }, 60_000);

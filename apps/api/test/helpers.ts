@@ -75,7 +75,11 @@ export function collect<T>(
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       dispose();
-      reject(new Error(`subscription timed out after ${timeoutMs} ms with ${items.length} items: ${JSON.stringify(items.at(-1))}`));
+      reject(
+        new Error(
+          `subscription timed out after ${timeoutMs} ms with ${items.length} items: ${JSON.stringify(items.at(-1))}`,
+        ),
+      );
     }, timeoutMs);
     const dispose = client.subscribe<Record<string, T>>(
       { query, variables },

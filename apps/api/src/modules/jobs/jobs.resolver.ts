@@ -23,10 +23,10 @@ export class JobsResolver {
   async backupJobs(
     @Ctx() context: RequestContext,
     @Arg('filter', () => BackupJobFilter, { nullable: true }) filter: BackupJobFilter | null,
-    @Arg('first', () => Int, { defaultValue: 50 }) first: number,
+    @Arg('first', () => Int, { nullable: true, defaultValue: 50 }) first: number | null,
     @Arg('after', () => String, { nullable: true }) after: string | null,
   ): Promise<BackupJobConnectionView> {
-    const page = await findJobs(context, filter, first, after);
+    const page = await findJobs(context, filter, first ?? 50, after);
     const edges = await Promise.all(
       page.jobs.map(async (job) => ({ cursor: encodeJobCursor(job), node: await toJobView(context, job) })),
     );

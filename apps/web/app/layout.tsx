@@ -1,0 +1,24 @@
+import type { Metadata } from 'next';
+import { connection } from 'next/server';
+import type { ReactNode } from 'react';
+import { ApiConfigProvider } from '@/components/api-config-provider';
+import { readConfiguredApiUrl } from '@/lib/server-config';
+import './globals.css';
+
+export const metadata: Metadata = {
+  title: { default: 'Echelon', template: '%s · Echelon' },
+  description: 'Echelon backup orchestration — admin console',
+};
+
+export default async function RootLayout({ children }: { children: ReactNode }) {
+  // Render per request, so ECHELON_PUBLIC_API_URL is read from the running server's environment, not frozen at build.
+  await connection();
+  const configuredApiUrl = readConfiguredApiUrl();
+  return (
+    <html lang="en">
+      <body>
+        <ApiConfigProvider configuredApiUrl={configuredApiUrl}>{children}</ApiConfigProvider>
+      </body>
+    </html>
+  );
+}

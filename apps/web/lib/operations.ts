@@ -1,0 +1,113 @@
+/**
+ * Every GraphQL operation the admin UI sends. The result shapes live in `types.ts`; keep the two in step.
+ */
+
+export const VIEWER_QUERY = /* GraphQL */ `
+  query Viewer {
+    viewer {
+      identity { id externalId displayName roles }
+      tenant { id slug name }
+    }
+  }
+`;
+
+const JOB_LIST_FIELDS = /* GraphQL */ `
+  id
+  datasetKey
+  version
+  status
+  createdAt
+  completedAt
+  identity { externalId }
+  replicas { id order role status bytesCopied bytesTotal storageSystem { name } }
+`;
+
+export const BACKUP_JOBS_QUERY = /* GraphQL */ `
+  query BackupJobs($first: Int) {
+    backupJobs(first: $first) {
+      totalCount
+      edges { cursor node { ${JOB_LIST_FIELDS} } }
+    }
+  }
+`;
+
+export const BACKUP_JOB_UPDATED_SUBSCRIPTION = /* GraphQL */ `
+  subscription BackupJobUpdated {
+    backupJobUpdated { ${JOB_LIST_FIELDS} }
+  }
+`;
+
+export const BACKUP_JOB_QUERY = /* GraphQL */ `
+  query BackupJob($id: ID!) {
+    backupJob(id: $id) {
+      id
+      datasetKey
+      version
+      status
+      createdAt
+      completedAt
+      identity { externalId displayName }
+      scheme {
+        matchedBy
+        copies
+        delaySeconds
+        templateVersion
+        template { name }
+        plannedOffsetsSeconds
+        skipped { storageSystem { name } reason }
+      }
+      replicas {
+        id
+        order
+        role
+        status
+        scheduledAt
+        startedAt
+        completedAt
+        bytesTotal
+        bytesCopied
+        checksum
+        attempts
+        lastError
+        storageSystem { id name }
+        space { name }
+      }
+    }
+  }
+`;
+
+/**
+ * `$after` is the id of the last event already applied; the server replays everything after it before going
+ * live, which is what makes a reconnect lossless.
+ */
+export const REPLICA_PROGRESS_SUBSCRIPTION = /* GraphQL */ `
+  subscription ReplicaProgress($jobId: ID!, $after: ID) {
+    replicaProgress(jobId: $jobId, afterEventId: $after) {
+      id
+      at
+      jobId
+      status
+      bytesCopied
+      message
+      replica {
+        id
+        order
+        role
+        status
+        bytesCopied
+        bytesTotal
+        startedAt
+        completedAt
+        scheduledAt
+        checksum
+        attempts
+        lastError
+        storageSystem { id name }
+        space { name }
+      }
+    }
+  }
+`;
+
+/** Page size of the jobs table. */
+export const JOBS_PAGE_SIZE = 50;
