@@ -1,10 +1,3 @@
-import { defineConfig } from 'vitest/config';
+import { vitestConfig } from '../../vitest.shared.js';
 
-export default defineConfig({
-  test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    testTimeout: 120_000,
-    hookTimeout: 180_000,
-    reporters: ['default', ['json', { outputFile: '.test-results/vitest.json' }]],
-  },
-});
+export default vitestConfig({ integration: true });

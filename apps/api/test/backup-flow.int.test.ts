@@ -3,8 +3,17 @@ import path from 'node:path';
 import { seedTenant, type SeededTenant } from '@echelon/db';
 import { objectKeyFor } from '@echelon/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collect, gql, gqlOk, randomData, sha256, uploadBytes, wsClient } from './helpers.js';
-import { startTestStack, type TestStack } from './stack-fixture.js';
+import {
+  collect,
+  gql,
+  gqlOk,
+  randomData,
+  sha256,
+  startTestStack,
+  type TestStack,
+  uploadBytes,
+  wsClient,
+} from '@echelon/stack';
 
 const MIB = 1024 * 1024;
 const DELAY_SECONDS = 2;

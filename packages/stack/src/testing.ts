@@ -1,13 +1,24 @@
 import { rm } from 'node:fs/promises';
 import { createDb, type Db } from '@echelon/db';
-import { freePort, type RunningStack, startStack } from '@echelon/stack';
-import { tempDir } from './helpers.js';
+import { chmod, mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort } from './processes.js';
+import { type RunningStack, type StackOptions, startStack } from './stack.js';
+
+/** A temp directory the postgres system user can enter. */
+export async function tempDir(prefix: string): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
+  await chmod(dir, 0o755);
+  return dir;
+}
 
 export interface TestStack {
   stack: RunningStack;
   db: Db;
   dataDir: string;
   apiUrl: string;
+  webUrl: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -15,7 +26,7 @@ export interface TestStack {
  * The real stack on free ports in a fresh directory: embedded PostgreSQL, the Temporal CLI dev server, the
  * worker and the API as child processes. Nothing is faked; if the Temporal CLI cannot be found this throws.
  */
-export async function startTestStack(options: { web?: false | 'dev' | 'prod' } = {}): Promise<TestStack> {
+export async function startTestStack(options: { web?: StackOptions['web'] } = {}): Promise<TestStack> {
   const dataDir = await tempDir('echelon-it-');
   const lines: string[] = [];
   const stack = await startStack({
@@ -44,6 +55,7 @@ export async function startTestStack(options: { web?: false | 'dev' | 'prod' } =
     db,
     dataDir,
     apiUrl: `http://127.0.0.1:${stack.config.apiPort}`,
+    webUrl: stack.webUrl,
     async stop() {
       await db.$disconnect();
       await stack.stop();

@@ -1,7 +1,4 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, chmod } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import * as tus from 'tus-js-client';
 import WebSocket from 'ws';
@@ -111,10 +108,3 @@ export function collect<T>(
 
 export const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 export const randomData = (size: number): Buffer => randomBytes(size);
-
-/** A temp directory the postgres system user can enter. */
-export async function tempDir(prefix: string): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
-  await chmod(dir, 0o755);
-  return dir;
-}

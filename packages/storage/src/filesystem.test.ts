@@ -1,0 +1,90 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ChecksumMismatchError } from './adapter.js';
+import { FilesystemStorage, safeRelativePath } from './filesystem.js';
+
+const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+describe('FilesystemStorage', () => {
+  let root: string;
+  let storage: FilesystemStorage;
+  beforeEach(async () => {
+    root = await mkdtemp(path.join(os.tmpdir(), 'echelon-fs-'));
+    storage = new FilesystemStorage(root);
+  });
+  afterEach(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('writes, verifies and commits an object, reporting progress and the verify step', async () => {
+    const bytes = randomBytes(300_000);
+    const progress: number[] = [];
+    let verified = false;
+    const result = await storage.write(
+      'space',
+      'a/b/data',
+      Readable.from([bytes.subarray(0, 1000), bytes.subarray(1000)]),
+      {
+        expectedSha256: sha(bytes),
+        expectedBytes: bytes.length,
+        onProgress: (written) => progress.push(written),
+        onVerifying: () => {
+          verified = true;
+        },
+      },
+    );
+    expect(result).toEqual({ sha256: sha(bytes), bytes: bytes.length });
+    expect(progress.at(-1)).toBe(bytes.length);
+    expect(verified).toBe(true);
+    expect(await readFile(path.join(root, 'space', 'a', 'b', 'data'))).toEqual(bytes);
+    expect(await readdir(path.join(root, 'space', 'a', 'b'))).toEqual(['data']);
+    expect(await storage.stat('space', 'a/b/data')).toEqual({ sha256: sha(bytes), bytes: bytes.length });
+  });
+
+  it('leaves nothing behind when the bytes do not match the expected checksum', async () => {
+    const bytes = randomBytes(1000);
+    await expect(
+      storage.write('space', 'x/data', Readable.from([bytes]), {
+        expectedSha256: sha(Buffer.from('other')),
+        expectedBytes: 1000,
+      }),
+    ).rejects.toBeInstanceOf(ChecksumMismatchError);
+    expect(await readdir(path.join(root, 'space', 'x'))).toEqual([]);
+    expect(await storage.stat('space', 'x/data')).toBeUndefined();
+  });
+
+  it('leaves nothing behind when the source fails half-way', async () => {
+    const failing = new Readable({
+      read() {
+        this.push(Buffer.alloc(100));
+        this.destroy(new Error('source went away'));
+      },
+    });
+    await expect(
+      storage.write('space', 'y/data', failing, { expectedSha256: 'x', expectedBytes: 1000 }),
+    ).rejects.toThrow('source went away');
+    expect(await readdir(path.join(root, 'space', 'y'))).toEqual([]);
+  });
+
+  it('refuses keys that would leave their space', () => {
+    for (const key of ['../etc/passwd', 'a/../../b', '', 'a//b', './a']) {
+      expect(() => safeRelativePath(key)).toThrow(/not a valid object key/);
+    }
+    expect(safeRelativePath('tenants/t/datasets/d/v1/data')).toBe(
+      path.join('tenants', 't', 'datasets', 'd', 'v1', 'data'),
+    );
+  });
+
+  it('reads back what it wrote and reports a missing object as NOT_FOUND', async () => {
+    const bytes = Buffer.from('hello');
+    await storage.write('s', 'k', Readable.from([bytes]), { expectedSha256: sha(bytes), expectedBytes: 5 });
+    const chunks: Buffer[] = [];
+    for await (const chunk of await storage.read('s', 'k')) chunks.push(chunk as Buffer);
+    expect(Buffer.concat(chunks).toString()).toBe('hello');
+    await expect(storage.read('s', 'missing')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+});
