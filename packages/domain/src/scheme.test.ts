@@ -529,7 +529,9 @@ describe('buildScheme properties', () => {
           expect((error as DomainError).code).toBe('INSUFFICIENT_CAPACITY');
           return;
         }
-        const existing = candidateStorageSystemIds.flatMap((id) => storage.get(id) ?? []);
+        const existing = candidateStorageSystemIds
+          .filter((id) => id !== c.primaryId)
+          .flatMap((id) => storage.get(id) ?? []);
         const order = orderSecondaries(existing, c.sizeBytes, c.ordering);
         const secondaryIds = scheme.secondaries.map((s) => s.storageSystemId);
 
@@ -538,7 +540,8 @@ describe('buildScheme properties', () => {
         expect(scheme.secondaries).toEqual(order.ordered.slice(0, secondaryIds.length));
         for (const id of secondaryIds) expect(candidateStorageSystemIds).toContain(id);
         expect(new Set(secondaryIds).size).toBe(secondaryIds.length);
-        if (!candidateStorageSystemIds.includes(c.primaryId)) expect(secondaryIds).not.toContain(c.primaryId);
+        // the primary never doubles as a secondary, even when a template lists it as a candidate
+        expect(secondaryIds).not.toContain(c.primaryId);
 
         // every candidate is accounted for exactly once: written or skipped with a reason
         const accounted = [...secondaryIds, ...scheme.skipped.map((s) => s.storageSystemId)];
@@ -553,5 +556,73 @@ describe('buildScheme properties', () => {
         );
       }),
     );
+  });
+});
+
+describe('resolveScheme with data-class templates', () => {
+  const storage = new Map([
+    [
+      'p',
+      {
+        storageSystemId: 'p',
+        name: 'p',
+        healthy: true,
+        spaces: [{ id: 'ps', name: 'ps', capacityBytes: 100, usedBytes: 0 }],
+      },
+    ],
+  ]);
+  const template = (templateId: string, dataClass: string | null) => ({
+    templateId,
+    version: 1,
+    name: templateId,
+    copies: 1,
+    primaryStorageSystemId: 'p',
+    candidateStorageSystemIds: [],
+    delaySeconds: 0,
+    ordering: 'CAPACITY' as const,
+    dataClass,
+  });
+  const assignment = (id: string, templateId: string) => ({
+    id,
+    templateId,
+    identityId: null,
+    group: null,
+    tenantDefault: true,
+    dataClass: null,
+    createdAt: new Date(0),
+  });
+  const requester = { identityId: 'i', externalId: 'emp-1', groups: [] };
+  const templates = new Map([
+    ['generic', template('generic', null)],
+    ['medical', template('medical', 'medical')],
+  ]);
+  const assignments = [assignment('a1', 'generic'), assignment('a2', 'medical')];
+
+  it('applies a template that names a data class to requests of that class first', () => {
+    const scheme = resolveScheme({
+      requester,
+      request: { sizeBytes: 1, dataClass: 'medical' },
+      assignments,
+      templates,
+      storage,
+    });
+    expect(scheme.templateId).toBe('medical');
+    expect(scheme.matchedBy).toContain('data class "medical"');
+  });
+
+  it('never applies it to other requests', () => {
+    expect(
+      resolveScheme({ requester, request: { sizeBytes: 1, dataClass: null }, assignments, templates, storage })
+        .templateId,
+    ).toBe('generic');
+    expect(() =>
+      resolveScheme({
+        requester,
+        request: { sizeBytes: 1, dataClass: null },
+        assignments: [assignment('a2', 'medical')],
+        templates,
+        storage,
+      }),
+    ).toThrow(expect.objectContaining({ code: 'NO_POLICY' }));
   });
 });

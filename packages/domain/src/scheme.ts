@@ -43,6 +43,9 @@ export interface AssignmentMatch {
   matchedBy: string;
 }
 
+/** Locale-independent ordering: two API processes must pick the same assignment whatever their locale. */
+const compareCodePoints = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
 type Scope = 'identity' | 'group' | 'tenant default';
 
 const scopeOf = (assignment: Assignment, requester: Requester): Scope | undefined => {
@@ -72,9 +75,9 @@ export function matchAssignment(
       (a, b) =>
         SCOPE_RANK[a.scope] - SCOPE_RANK[b.scope] ||
         Number(a.assignment.dataClass === null) - Number(b.assignment.dataClass === null) ||
-        (a.assignment.group ?? '').localeCompare(b.assignment.group ?? '') ||
+        compareCodePoints(a.assignment.group ?? '', b.assignment.group ?? '') ||
         a.assignment.createdAt.getTime() - b.assignment.createdAt.getTime() ||
-        a.assignment.id.localeCompare(b.assignment.id),
+        compareCodePoints(a.assignment.id, b.assignment.id),
     );
   const best = ranked[0];
   if (best === undefined) return undefined;
@@ -120,7 +123,14 @@ export function resolveScheme(input: {
   storage: ReadonlyMap<string, StorageCapacity>;
 }): ResolvedScheme {
   const { requester, request } = input;
-  const match = matchAssignment(input.assignments, requester, request.dataClass);
+  // A template that names a data class applies to requests of that class only; its class counts as the
+  // assignment's when the assignment names none.
+  const applicable = input.assignments.flatMap((assignment) => {
+    const templateClass = input.templates.get(assignment.templateId)?.dataClass ?? null;
+    if (assignment.dataClass !== null && templateClass !== null && assignment.dataClass !== templateClass) return [];
+    return [{ ...assignment, dataClass: assignment.dataClass ?? templateClass }];
+  });
+  const match = matchAssignment(applicable, requester, request.dataClass);
   if (match === undefined) {
     const classWords = request.dataClass === null ? '' : ` and data class "${request.dataClass}"`;
     throw new DomainError(
@@ -156,6 +166,10 @@ export function buildScheme(
   const candidates: StorageCapacity[] = [];
   const skipped: SkippedCandidate[] = [];
   for (const id of template.candidateStorageSystemIds) {
+    if (id === template.primaryStorageSystemId) {
+      skipped.push({ storageSystemId: id, reason: 'it is the primary: a second copy there adds no protection' });
+      continue;
+    }
     const candidate = storage.get(id);
     if (candidate === undefined) skipped.push({ storageSystemId: id, reason: `storage system ${id} no longer exists` });
     else candidates.push(candidate);
