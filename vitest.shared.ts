@@ -17,5 +17,7 @@ export const vitestConfig = (options: { integration?: boolean } = {}) =>
       hookTimeout: options.integration ? 240_000 : 10_000,
       reporters: ['default', ['json', { outputFile: '.test-results/vitest.json' }]],
       passWithNoTests: false,
+      // Integration suites start real servers; on two cores they run one file at a time.
+      fileParallelism: !options.integration,
     },
   });

