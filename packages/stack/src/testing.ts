@@ -45,8 +45,9 @@ export async function startTestStack(options: { web?: StackOptions['web'] } = {}
       lines.push(line);
       if (process.env.ECHELON_TEST_VERBOSE) console.log(line);
     },
-  }).catch((error: unknown) => {
+  }).catch(async (error: unknown) => {
     console.error(lines.slice(-60).join('\n'));
+    await rm(dataDir, { recursive: true, force: true });
     throw error;
   });
   const db = createDb(stack.databaseUrl, { max: 4 });
