@@ -1,9 +1,21 @@
-import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { BACKUP_WORKFLOW, type BackupWorkflowInput, replicateNowSignal, workflowIdFor } from './shared.js';
+import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import {
+  BACKUP_WORKFLOW,
+  type BackupWorkflowInput,
+  RETRY_REPLICA_WORKFLOW,
+  type RetryReplicaInput,
+  replicateNowSignal,
+  workflowIdFor,
+} from './shared.js';
 
 export interface BackupClient {
   start(input: BackupWorkflowInput): Promise<void>;
-  replicateNow(input: BackupWorkflowInput): Promise<void>;
+  /** Starts the retry workflow `workflowId` (idempotent for the same id). */
+  retry(workflowId: string, input: RetryReplicaInput): Promise<void>;
+  /** Ends the waits of the running workflow `workflowId`. */
+  replicateNow(workflowId: string): Promise<void>;
+  /** Requests cancellation; false when no such workflow runs. */
+  cancel(workflowId: string): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -23,13 +35,38 @@ export async function createBackupClient(options: {
           workflowId: workflowIdFor(input.tenantId, input.jobId),
           args: [input],
           workflowIdConflictPolicy: 'USE_EXISTING',
+          // A finished job is never run again under its id.
+          workflowIdReusePolicy: 'REJECT_DUPLICATE',
         });
       } catch (error) {
         if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
       }
     },
-    async replicateNow(input) {
-      await client.workflow.getHandle(workflowIdFor(input.tenantId, input.jobId)).signal(replicateNowSignal);
+    async retry(workflowId, input) {
+      try {
+        await client.workflow.start(RETRY_REPLICA_WORKFLOW, {
+          taskQueue: options.taskQueue,
+          workflowId,
+          args: [input],
+          workflowIdConflictPolicy: 'USE_EXISTING',
+          // A finished job is never run again under its id.
+          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        });
+      } catch (error) {
+        if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      }
+    },
+    async replicateNow(workflowId) {
+      await client.workflow.getHandle(workflowId).signal(replicateNowSignal);
+    },
+    async cancel(workflowId) {
+      try {
+        await client.workflow.getHandle(workflowId).cancel();
+        return true;
+      } catch (error) {
+        if (error instanceof WorkflowNotFoundError) return false;
+        throw error;
+      }
     },
     close: () => connection.close(),
   };

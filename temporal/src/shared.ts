@@ -8,6 +8,12 @@ export interface BackupWorkflowInput {
   jobId: string;
 }
 
+export const RETRY_REPLICA_WORKFLOW = 'retryReplica';
+
+export interface RetryReplicaInput extends BackupWorkflowInput {
+  replicaId: string;
+}
+
 export interface BackupWorkflowResult {
   status: string;
 }
@@ -28,4 +34,4 @@ export interface LivePlan {
 export const replicateNowSignal = defineSignal('replicateNow');
 export const livePlanQuery = defineQuery<LivePlan>('livePlan');
 
-export const workflowIdFor = (tenantId: string, jobId: string): string => `backup:${tenantId}:${jobId}`;
+export { retryWorkflowIdFor, workflowIdFor } from '@echelon/domain';

@@ -18,8 +18,10 @@ async function main(): Promise<void> {
     namespace: config.temporalNamespace,
     taskQueue: config.taskQueue,
     workflowsPath: path.join(here, 'workflows', 'index.ts'),
-    activities: createActivities({ db }),
+    activities: createActivities({ db, copyRateLimit: config.copyRateLimit }),
     shutdownGraceTime: '5 seconds',
+    // Heartbeats reach the server at least every second, so a cancelled copy stops promptly.
+    maxHeartbeatThrottleInterval: '1 second',
   });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {

@@ -3,7 +3,16 @@ import { DomainError } from '@echelon/domain';
 import { type RequestContext, type Role, rolesOf } from './context.js';
 
 /** Typed permissions, checked on every root field through `@Authorized(...)`. */
-export type Permission = 'viewer:read' | 'storage:read' | 'policy:read' | 'scheme:preview' | 'job:read' | 'job:request';
+export type Permission =
+  | 'viewer:read'
+  | 'storage:read'
+  | 'policy:read'
+  | 'scheme:preview'
+  | 'job:read'
+  | 'job:request'
+  | 'job:cancel'
+  | 'job:expedite'
+  | 'replica:retry';
 
 const TENANT_ROLES: readonly Role[] = ['TENANT_ADMIN', 'OPERATOR', 'AUDITOR', 'MEMBER'];
 
@@ -15,6 +24,9 @@ export const PERMISSIONS: Record<Permission, readonly Role[]> = {
   'scheme:preview': ['TENANT_ADMIN', 'OPERATOR', 'MEMBER'],
   'job:read': TENANT_ROLES,
   'job:request': ['TENANT_ADMIN', 'OPERATOR', 'MEMBER'],
+  'job:cancel': ['TENANT_ADMIN', 'OPERATOR', 'MEMBER'],
+  'job:expedite': ['TENANT_ADMIN', 'OPERATOR', 'MEMBER'],
+  'replica:retry': ['TENANT_ADMIN', 'OPERATOR', 'MEMBER'],
 };
 
 export const hasPermission = (roles: readonly Role[], permission: Permission): boolean =>

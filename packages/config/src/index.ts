@@ -29,6 +29,7 @@ const ENV_SCHEMA = z.object({
   ECHELON_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   CHROMIUM_PATH: optionalString,
   ECHELON_WEB_MODE: z.enum(['dev', 'prod']).default('dev'),
+  ECHELON_COPY_RATE_LIMIT: z.coerce.number().int().min(0).default(0),
 });
 
 export interface EchelonConfig {
@@ -53,6 +54,8 @@ export interface EchelonConfig {
   chromiumPath: string | undefined;
   /** `npm start` runs the web UI with `next dev` (no build step) unless this is 'prod'. */
   webMode: 'dev' | 'prod';
+  /** Bytes per second one copy may move (0: unlimited), so backups do not saturate a link or a disk. */
+  copyRateLimit: number;
 }
 
 export class ConfigError extends Error {
@@ -86,6 +89,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EchelonConfig 
     logLevel: e.ECHELON_LOG_LEVEL,
     chromiumPath: e.CHROMIUM_PATH,
     webMode: e.ECHELON_WEB_MODE,
+    copyRateLimit: e.ECHELON_COPY_RATE_LIMIT,
   };
 }
 

@@ -35,6 +35,7 @@ export interface SeedTenantOptions {
   copies?: number;
   delaySeconds?: number;
   ordering?: SecondaryOrdering;
+  minCopies?: number;
 }
 
 export interface SeededTenant {
@@ -85,6 +86,7 @@ export async function seedTenant(db: Db, options: SeedTenantOptions): Promise<Se
     delaySeconds: options.delaySeconds ?? 10,
     ordering: options.ordering ?? 'CAPACITY',
     dataClass: null,
+    minCopies: options.minCopies ?? 1,
   });
   await assignPolicy(db, tenant.id, { templateId: template.templateId, tenantDefault: true });
   return {

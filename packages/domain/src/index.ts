@@ -3,3 +3,4 @@ export * from './errors.js';
 export * from './replica-state.js';
 export * from './schedule.js';
 export * from './scheme.js';
+export * from './workflow-ids.js';

@@ -10,6 +10,7 @@ import {
   canTransitionReplica,
   finalJobStatus,
   isTerminalReplicaStatus,
+  jobOutcome,
   REPLICA_STATUSES,
   type ReplicaStatus,
 } from './replica-state.js';
@@ -264,5 +265,37 @@ describe('finalJobStatus properties', () => {
         expect(canTransitionJob('RUNNING', finalJobStatus(rows))).toBe(true);
       }),
     );
+  });
+});
+
+describe('jobOutcome with a minimum of verified copies', () => {
+  const replicas = (...statuses: ReplicaStatus[]) =>
+    statuses.map((status, order) => ({ order, status, lastError: null }));
+
+  it('fails a job with fewer verified copies than required and says how many it has', () => {
+    expect(jobOutcome(replicas('COMPLETED', 'FAILED', 'SKIPPED'), 2)).toEqual({
+      status: 'FAILED',
+      reason: 'only 1 verified copy; the policy requires at least 2',
+    });
+    expect(jobOutcome(replicas('COMPLETED', 'SKIPPED', 'SKIPPED'), 3).status).toBe('FAILED');
+  });
+
+  it('keeps PARTIAL or COMPLETED once the minimum is met', () => {
+    expect(jobOutcome(replicas('COMPLETED', 'COMPLETED', 'FAILED'), 2).status).toBe('PARTIAL');
+    expect(jobOutcome(replicas('COMPLETED', 'COMPLETED', 'COMPLETED'), 3)).toEqual({
+      status: 'COMPLETED',
+      reason: null,
+    });
+    expect(jobOutcome(replicas('COMPLETED', 'SKIPPED'), 1)).toEqual({ status: 'COMPLETED', reason: null });
+  });
+
+  it('reports the primary failure and cancellation in words', () => {
+    expect(jobOutcome([{ order: 0, status: 'FAILED', lastError: 'disk full' }], 1).reason).toBe(
+      'the primary copy failed: disk full',
+    );
+    expect(jobOutcome(replicas('COMPLETED', 'CANCELLED'), 1)).toEqual({
+      status: 'CANCELLED',
+      reason: 'cancelled on request',
+    });
   });
 });

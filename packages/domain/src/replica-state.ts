@@ -70,3 +70,37 @@ export function finalJobStatus(replicas: readonly { order: number; status: Repli
   if (replicas.some((replica) => replica.status === 'FAILED')) return 'PARTIAL';
   return 'COMPLETED';
 }
+
+export interface JobOutcome {
+  status: BackupJobStatus;
+  /** Why the job did not complete, in words; null when it did. */
+  reason: string | null;
+}
+
+/**
+ * The job's outcome with the template's minimum of verified copies: fewer verified copies than `minCopies`
+ * fails the job, whatever else happened, and the reason says how many were achieved.
+ */
+export function jobOutcome(
+  replicas: readonly { order: number; status: ReplicaStatus; lastError?: string | null }[],
+  minCopies: number,
+): JobOutcome {
+  const status = finalJobStatus(replicas);
+  const verified = replicas.filter((replica) => replica.status === 'COMPLETED').length;
+  if (status === 'CANCELLED') return { status, reason: 'cancelled on request' };
+  if (status === 'FAILED') {
+    const primary = replicas.find((replica) => replica.order === 0);
+    return { status, reason: `the primary copy failed${primary?.lastError ? `: ${primary.lastError}` : ''}` };
+  }
+  if (verified < minCopies) {
+    return {
+      status: 'FAILED',
+      reason: `only ${verified} verified ${verified === 1 ? 'copy' : 'copies'}; the policy requires at least ${minCopies}`,
+    };
+  }
+  if (status === 'PARTIAL') {
+    const failed = replicas.filter((replica) => replica.status === 'FAILED').map((replica) => `#${replica.order}`);
+    return { status, reason: `secondary ${failed.join(', ')} failed; retry it once its storage is fixed` };
+  }
+  return { status, reason: null };
+}

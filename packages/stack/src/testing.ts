@@ -26,7 +26,9 @@ export interface TestStack {
  * The real stack on free ports in a fresh directory: embedded PostgreSQL, the Temporal CLI dev server, the
  * worker and the API as child processes. Nothing is faked; if the Temporal CLI cannot be found this throws.
  */
-export async function startTestStack(options: { web?: StackOptions['web'] } = {}): Promise<TestStack> {
+export async function startTestStack(
+  options: { web?: StackOptions['web']; env?: Record<string, string> } = {},
+): Promise<TestStack> {
   const dataDir = await tempDir('echelon-it-');
   const lines: string[] = [];
   const stack = await startStack({
@@ -39,6 +41,7 @@ export async function startTestStack(options: { web?: StackOptions['web'] } = {}
       ECHELON_WEB_PORT: String(await freePort()),
       DATABASE_URL: undefined,
       TEMPORAL_ADDRESS: undefined,
+      ...options.env,
     },
     web: options.web ?? false,
     log: (line) => {

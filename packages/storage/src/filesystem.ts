@@ -16,6 +16,19 @@ import {
 
 const TEMP_MARKER = '.echelon-partial-';
 
+/** Errors that mean the storage itself is misconfigured or refuses us; retrying cannot help until it is fixed. */
+const UNUSABLE_STORAGE = new Set(['ENOTDIR', 'EACCES', 'EPERM', 'EROFS', 'EISDIR']);
+
+function unusable(error: unknown, where: string): unknown {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code !== undefined && UNUSABLE_STORAGE.has(code)) {
+    return new DomainError('STORAGE_UNAVAILABLE', `cannot write ${where}: ${(error as Error).message}`, {
+      errno: code,
+    });
+  }
+  return error;
+}
+
 /** sha256 of a file, streamed. */
 export async function hashFile(file: string): Promise<ObjectInfo> {
   const hash = createHash('sha256');
@@ -52,7 +65,9 @@ export class FilesystemStorage implements StorageAdapter {
 
   async write(space: string, key: string, source: Readable, options: WriteOptions): Promise<WriteResult> {
     const target = this.objectPath(space, key);
-    await mkdir(path.dirname(target), { recursive: true });
+    await mkdir(path.dirname(target), { recursive: true }).catch((error: unknown) => {
+      throw unusable(error, `${this.root}/${space}`);
+    });
     const temp = `${path.dirname(target)}/${TEMP_MARKER}${path.basename(target)}.${randomUUID()}`;
     try {
       const hash = createHash('sha256');
@@ -92,7 +107,7 @@ export class FilesystemStorage implements StorageAdapter {
       return landed;
     } catch (error) {
       await rm(temp, { force: true });
-      throw error;
+      throw unusable(error, `${this.root}/${space}/${key}`);
     }
   }
 

@@ -3,8 +3,10 @@ import { rm, stat } from 'node:fs/promises';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import {
+  cancelJob,
   type Db,
   finishJob,
+  startRetry,
   getJob,
   listReplicas,
   listStorageSystems,
@@ -20,13 +22,28 @@ import {
 } from '@echelon/db';
 import { DomainError, isDomainError, orderSecondaries, type ResolvedScheme } from '@echelon/domain';
 import { adapterFor, ChecksumMismatchError, objectKeyFor } from '@echelon/storage';
-import type { Readable } from 'node:stream';
-import type { BackupWorkflowInput, BackupWorkflowResult } from '../shared.js';
+import { type Readable, Transform } from 'node:stream';
+import type { BackupWorkflowInput, BackupWorkflowResult, RetryReplicaInput } from '../shared.js';
 
 export interface ActivityDeps {
   db: Db;
   /** Progress events at most this often per replica; the final state is always recorded. */
   progressIntervalMs?: number;
+  /** Bytes per second per copy; 0 or undefined: unlimited. */
+  copyRateLimit?: number;
+}
+
+/** Paces a stream to `bytesPerSecond`, so a copy does not saturate the link or the disk. */
+function rateLimited(bytesPerSecond: number): Transform {
+  const started = Date.now();
+  let passed = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      passed += chunk.length;
+      const due = started + (passed / bytesPerSecond) * 1000;
+      setTimeout(() => callback(null, chunk), Math.max(0, due - Date.now()));
+    },
+  });
 }
 
 /** Business refusals end the retries at once; everything else is retried by the workflow's policy. */
@@ -35,6 +52,8 @@ const NON_RETRYABLE: ReadonlySet<string> = new Set([
   'INSUFFICIENT_CAPACITY',
   'BAD_USER_INPUT',
   'CONFLICT',
+  // Misconfigured or refusing storage: an operator fixes it, then calls retryReplica.
+  'STORAGE_UNAVAILABLE',
 ]);
 
 function toFailure(error: unknown): unknown {
@@ -107,7 +126,12 @@ export function createActivities(deps: ActivityDeps) {
     const landed = await adapter.stat(space.name, key);
     if (landed === undefined || landed.sha256 !== expected.sha256 || landed.bytes !== expected.bytes) {
       let lastReport = 0;
-      const source = await openSource();
+      const raw = await openSource();
+      const source = deps.copyRateLimit ? raw.pipe(rateLimited(deps.copyRateLimit)) : raw;
+      if (deps.copyRateLimit) {
+        raw.on('error', (error) => source.destroy(error));
+        source.once('close', () => raw.destroy());
+      }
       await adapter.write(space.name, key, source, {
         expectedSha256: expected.sha256,
         expectedBytes: expected.bytes,
@@ -291,6 +315,24 @@ export function createActivities(deps: ActivityDeps) {
           });
         }
         await releaseSpace(db, input.tenantId, replica.id);
+      });
+    },
+
+    async startRetry(
+      input: RetryReplicaInput,
+    ): Promise<{ order: number; secondaryCount: number; delaySeconds: number }> {
+      return guarded(async () => {
+        const { replica } = await startRetry(db, input.tenantId, input.replicaId);
+        const job = await loadJob(input);
+        const scheme = job.scheme as unknown as ResolvedScheme;
+        return { order: replica.order, secondaryCount: job.replicas.length - 1, delaySeconds: scheme.delaySeconds };
+      });
+    },
+
+    async cancelJob(input: BackupWorkflowInput): Promise<BackupWorkflowResult> {
+      return guarded(async () => {
+        const job = await cancelJob(db, input.tenantId, input.jobId);
+        return { status: job.status };
       });
     },
 

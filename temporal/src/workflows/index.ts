@@ -1,1 +1,1 @@
-export { backup } from './backup.js';
+export { backup, retryReplica } from './backup.js';

@@ -4,8 +4,9 @@ import {
   assertReplicaTransition,
   type BackupJobStatus,
   DomainError,
-  finalJobStatus,
+  jobOutcome,
   type ResolvedScheme,
+  workflowIdFor,
 } from '@echelon/domain';
 import type { Db } from '../client.js';
 import type {
@@ -22,8 +23,6 @@ import type {
 } from '../generated/prisma/client.js';
 
 type Tx = Prisma.TransactionClient;
-
-export const workflowIdFor = (tenantId: string, jobId: string): string => `backup:${tenantId}:${jobId}`;
 
 // ── uploads ────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -359,23 +358,78 @@ export async function assignDispatchOrder(
   });
 }
 
-export async function setJobStatus(db: Db, tenantId: string, jobId: string, to: BackupJobStatus): Promise<BackupJob> {
+export async function setJobStatus(
+  db: Db,
+  tenantId: string,
+  jobId: string,
+  to: BackupJobStatus,
+  reason: string | null = null,
+): Promise<BackupJob> {
   return db.$transaction(async (tx) => {
     const job = await tx.backupJob.findFirstOrThrow({ where: { id: jobId, tenantId } });
-    if (job.status === to) return job;
-    assertJobTransition(job.status, to);
+    if (job.status === to && job.statusReason === reason) return job;
+    if (job.status !== to) assertJobTransition(job.status, to);
     const terminal = to === 'COMPLETED' || to === 'PARTIAL' || to === 'FAILED' || to === 'CANCELLED';
     return tx.backupJob.update({
       where: { id: jobId },
-      data: { status: to, completedAt: terminal ? new Date() : null },
+      data: { status: to, statusReason: reason, completedAt: terminal ? new Date() : null },
     });
   });
 }
 
-/** Decides and records the job's outcome from its replicas. */
+/** Decides and records the job's outcome from its replicas and the template's minimum of verified copies. */
 export async function finishJob(db: Db, tenantId: string, jobId: string): Promise<BackupJob> {
+  const job = await db.backupJob.findFirstOrThrow({
+    where: { id: jobId, tenantId },
+    include: { templateVersion: true, replicas: true },
+  });
+  if (job.status === 'CANCELLED') return job;
+  const outcome = jobOutcome(job.replicas, job.templateVersion.minCopies);
+  return setJobStatus(db, tenantId, jobId, outcome.status, outcome.reason);
+}
+
+const IN_FLIGHT: readonly ReplicaStatus[] = ['PLANNED', 'WAITING', 'COPYING', 'VERIFYING'];
+
+/**
+ * Records a cancelled job: every replica not yet written is CANCELLED and gives back its space; verified
+ * copies stay. Idempotent.
+ */
+export async function cancelJob(db: Db, tenantId: string, jobId: string): Promise<BackupJob> {
   const replicas = await listReplicas(db, tenantId, jobId);
-  return setJobStatus(db, tenantId, jobId, finalJobStatus(replicas));
+  for (const replica of replicas) {
+    if (!IN_FLIGHT.includes(replica.status)) continue;
+    await transitionReplica(db, {
+      tenantId,
+      replicaId: replica.id,
+      to: 'CANCELLED',
+      message: 'cancelled on request',
+    });
+    await releaseSpace(db, tenantId, replica.id);
+  }
+  return setJobStatus(db, tenantId, jobId, 'CANCELLED', 'cancelled on request');
+}
+
+/** Prepares a FAILED replica for another attempt: its job runs again. CONFLICT for any other replica. */
+export async function startRetry(
+  db: Db,
+  tenantId: string,
+  replicaId: string,
+): Promise<{ replica: Replica; job: BackupJob }> {
+  const replica = await getReplica(db, tenantId, replicaId);
+  if (replica === null) throw new DomainError('NOT_FOUND', `replica ${replicaId} does not exist in this tenant`);
+  const job = await db.backupJob.findFirstOrThrow({ where: { id: replica.jobId, tenantId } });
+  if (replica.status === 'COPYING' || replica.status === 'VERIFYING' || replica.status === 'COMPLETED') {
+    // A retry already under way or done: nothing to prepare (an activity retry lands here).
+    return { replica, job };
+  }
+  if (replica.status !== 'FAILED') {
+    throw new DomainError(
+      'CONFLICT',
+      `replica ${replicaId} is ${replica.status}; only a FAILED replica can be retried`,
+    );
+  }
+  if (job.status === 'RUNNING') return { replica, job };
+  return { replica, job: await setJobStatus(db, tenantId, job.id, 'RUNNING', null) };
 }
 
 export async function eventsAfter(

@@ -10,6 +10,8 @@ export interface TemplateInput {
   delaySeconds: number;
   ordering: SecondaryOrdering;
   dataClass: string | null;
+  /** At least this many verified copies or the job fails; defaults to 1 (the primary). */
+  minCopies?: number;
 }
 
 /** Creates a template and publishes its version 1. */

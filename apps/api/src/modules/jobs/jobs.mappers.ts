@@ -43,6 +43,7 @@ export async function toJobView(context: RequestContext, job: JobWithRelations):
     version: job.datasetVersion.number,
     identity: toIdentityView(job.identity),
     status: job.status as BackupJobStatusEnum,
+    statusReason: job.statusReason,
     replicas: await Promise.all(job.replicas.map((replica) => toReplicaView(context, replica))),
     createdAt: job.createdAt,
     completedAt: job.completedAt,

@@ -4,9 +4,17 @@ import type { RequestContext } from '../../context.js';
 import { toSchemeView } from '../policies/policies.mappers.js';
 import { BackupSchemeView } from '../policies/policies.types.js';
 import { BackupJobFilter, PreviewSchemeInput, RequestBackupInput } from './jobs.inputs.js';
-import { toJobView } from './jobs.mappers.js';
-import { findJob, findJobs, previewScheme, requestBackup } from './jobs.service.js';
-import { BackupJobConnectionView, BackupJobView } from './jobs.types.js';
+import { toJobView, toReplicaView } from './jobs.mappers.js';
+import {
+  cancelBackup,
+  findJob,
+  findJobs,
+  previewScheme,
+  replicateNow,
+  requestBackup,
+  retryReplica,
+} from './jobs.service.js';
+import { BackupJobConnectionView, BackupJobView, ReplicaView } from './jobs.types.js';
 import type { ResolvedScheme } from '@echelon/domain';
 
 @Resolver(() => BackupJobView)
@@ -54,6 +62,24 @@ export class JobsResolver {
     @Arg('input', () => RequestBackupInput) input: RequestBackupInput,
   ): Promise<BackupJobView> {
     return toJobView(context, await requestBackup(context, input));
+  }
+
+  @Authorized('job:cancel')
+  @Mutation(() => BackupJobView)
+  async cancelBackup(@Ctx() context: RequestContext, @Arg('id', () => ID) id: string): Promise<BackupJobView> {
+    return toJobView(context, await cancelBackup(context, id));
+  }
+
+  @Authorized('job:expedite')
+  @Mutation(() => BackupJobView, { description: 'skip the remaining delays of a job' })
+  async replicateNow(@Ctx() context: RequestContext, @Arg('id', () => ID) id: string): Promise<BackupJobView> {
+    return toJobView(context, await replicateNow(context, id));
+  }
+
+  @Authorized('replica:retry')
+  @Mutation(() => ReplicaView, { description: 'a FAILED replica, once the storage is fixed' })
+  async retryReplica(@Ctx() context: RequestContext, @Arg('id', () => ID) id: string): Promise<ReplicaView> {
+    return toReplicaView(context, await retryReplica(context, id));
   }
 
   @FieldResolver(() => BackupSchemeView)

@@ -1,5 +1,7 @@
 import {
+  cancelJob,
   capacityMap,
+  getReplica,
   createBackupJob,
   findIdentity,
   findTemplateVersion,
@@ -10,7 +12,7 @@ import {
   loadPolicyContext,
   type PolicyTemplateVersion,
 } from '@echelon/db';
-import { DomainError, type ResolvedScheme, resolveScheme } from '@echelon/domain';
+import { DomainError, type ResolvedScheme, resolveScheme, retryWorkflowIdFor } from '@echelon/domain';
 import { isMemberOnly } from '../../auth.js';
 import { type RequestContext, rolesOf, tenantOf } from '../../context.js';
 import type { BackupJobFilter, PreviewSchemeInput, RequestBackupInput } from './jobs.inputs.js';
@@ -131,7 +133,7 @@ export async function requestBackup(context: RequestContext, input: RequestBacku
     if (existing !== null) {
       const job = await getJob(context.db, tenant.id, existing.id);
       if (job !== null) {
-        await context.backups.start({ tenantId: tenant.id, jobId: job.id });
+        if (job.status === 'PENDING') await context.backups.start({ tenantId: tenant.id, jobId: job.id });
         return job;
       }
     }
@@ -191,4 +193,61 @@ export async function findJobs(
   const scoped = { ...filter };
   if (isMemberOnly(identity.roles)) scoped.identityId = identity.id;
   return listJobs(context.db, tenant.id, scoped, first, after ?? null);
+}
+
+/** A job the caller may act on: NOT_FOUND for another tenant's job, or another identity's for a MEMBER. */
+async function jobToActOn(context: RequestContext, jobId: string): Promise<JobWithRelations> {
+  const job = await findJob(context, jobId);
+  if (job === null) throw new DomainError('NOT_FOUND', `backup job ${jobId} does not exist in this tenant`);
+  return job;
+}
+
+/**
+ * Cancels a pending or running job: the workflow stops its copy in flight (partial data removed) and marks
+ * every unwritten replica CANCELLED. A job whose workflow never started is cancelled here directly.
+ */
+export async function cancelBackup(context: RequestContext, jobId: string): Promise<JobWithRelations> {
+  const { tenant } = tenantOf(context);
+  const job = await jobToActOn(context, jobId);
+  if (job.status !== 'PENDING' && job.status !== 'RUNNING') {
+    throw new DomainError(
+      'CONFLICT',
+      `backup job ${jobId} is ${job.status}; only a PENDING or RUNNING job can be cancelled`,
+    );
+  }
+  const requested = await context.backups.cancel(job.workflowId);
+  if (!requested) await cancelJob(context.db, tenant.id, job.id);
+  return (await findJob(context, jobId)) ?? job;
+}
+
+/** Ends the remaining delays of a running job: each secondary is copied as soon as the previous one is done. */
+export async function replicateNow(context: RequestContext, jobId: string): Promise<JobWithRelations> {
+  const job = await jobToActOn(context, jobId);
+  if (job.status !== 'RUNNING' && job.status !== 'PENDING') {
+    throw new DomainError('CONFLICT', `backup job ${jobId} is ${job.status}; only a running job has delays to skip`);
+  }
+  await context.backups.replicateNow(job.workflowId);
+  return job;
+}
+
+/** Runs one FAILED replica again once its storage is fixed; the job's status follows the outcome. */
+export async function retryReplica(context: RequestContext, replicaId: string) {
+  const { tenant } = tenantOf(context);
+  const replica = await getReplica(context.db, tenant.id, replicaId).catch(() => null);
+  const job = replica === null ? null : await findJob(context, replica.jobId);
+  if (replica === null || job === null)
+    throw new DomainError('NOT_FOUND', `replica ${replicaId} does not exist in this tenant`);
+  if (replica.status !== 'FAILED') {
+    throw new DomainError(
+      'CONFLICT',
+      `replica ${replicaId} is ${replica.status}; only a FAILED replica can be retried`,
+    );
+  }
+  if (job.status === 'RUNNING' || job.status === 'PENDING') {
+    throw new DomainError('CONFLICT', `its backup job is ${job.status}; retry the replica once the job has ended`);
+  }
+  const workflowId = retryWorkflowIdFor(tenant.id, replica.id, replica.attempts);
+  await context.db.backupJob.update({ where: { id: job.id }, data: { workflowId } });
+  await context.backups.retry(workflowId, { tenantId: tenant.id, jobId: job.id, replicaId: replica.id });
+  return replica;
 }

@@ -62,6 +62,8 @@ export class BackupJobView {
   @Field(() => Int) version!: number;
   @Field(() => IdentityView) identity!: IdentityView;
   @Field(() => BackupJobStatusEnum) status!: BackupJobStatusEnum;
+  @Field(() => String, { nullable: true, description: 'why the job ended FAILED, PARTIAL or CANCELLED, in words' })
+  statusReason!: string | null;
   @Field(() => BackupSchemeView) scheme!: BackupSchemeView;
   @Field(() => [ReplicaView]) replicas!: ReplicaView[];
   @Field(() => DateTimeScalar) createdAt!: Date;

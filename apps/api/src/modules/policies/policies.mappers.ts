@@ -29,6 +29,7 @@ export async function toTemplateView(context: RequestContext, row: PolicyTemplat
     name: row.name,
     version: row.version,
     copies: row.copies,
+    minCopies: row.minCopies,
     primary,
     candidates,
     delaySeconds: row.delaySeconds,

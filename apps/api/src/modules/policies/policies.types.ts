@@ -14,6 +14,7 @@ export class PolicyTemplateView {
   @Field(() => String) name!: string;
   @Field(() => Int) version!: number;
   @Field(() => Int, { description: 'total copies, primary included' }) copies!: number;
+  @Field(() => Int, { description: 'a job with fewer verified copies than this fails' }) minCopies!: number;
   @Field(() => StorageSystemView) primary!: StorageSystemView;
   @Field(() => [StorageSystemView]) candidates!: StorageSystemView[];
   @Field(() => Int) delaySeconds!: number;
