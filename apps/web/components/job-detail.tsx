@@ -16,6 +16,7 @@ import type {
 } from '@/lib/types';
 import { DateTime } from './date-time';
 import { EventLog } from './event-log';
+import { JobActions } from './job-actions';
 import { LiveIndicator } from './live-indicator';
 import { ReplicaTable } from './replica-table';
 import { useSession } from './session-gate';
@@ -85,7 +86,7 @@ function applyReplicaEvent(job: JobDetailData, event: ReplicaProgressEvent): Job
 }
 
 function applyJobUpdate(job: JobDetailData, update: JobListItem): JobDetailData {
-  return { ...job, status: update.status, completedAt: update.completedAt };
+  return { ...job, status: update.status, statusReason: update.statusReason, completedAt: update.completedAt };
 }
 
 function detailReducer(state: DetailState, action: DetailAction): DetailState {
@@ -263,6 +264,12 @@ export function JobDetail({ jobId }: { jobId: string }) {
           <LiveIndicator connection={session.live} isStopped={liveError !== null} />
         </div>
       </div>
+      {job.statusReason ? (
+        <p className="notice notice--info" data-testid="job-status-reason">
+          {job.statusReason}
+        </p>
+      ) : null}
+      <JobActions jobId={job.id} status={job.status} replicaStatuses={job.replicas.map((replica) => replica.status)} />
 
       {liveError ? (
         <p className="notice notice--warning" role="alert" data-testid="live-error">
@@ -369,7 +376,7 @@ export function JobDetail({ jobId }: { jobId: string }) {
         <h2 id="replicas-heading" className="card__title">
           Replicas
         </h2>
-        <ReplicaTable replicas={job.replicas} />
+        <ReplicaTable replicas={job.replicas} canRetry={job.status !== 'RUNNING' && job.status !== 'PENDING'} />
       </section>
 
       <section className="card" aria-labelledby="events-heading">

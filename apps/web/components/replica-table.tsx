@@ -1,10 +1,11 @@
 import { shortenChecksum } from '@/lib/format';
 import type { JobDetailReplica } from '@/lib/types';
 import { DateTime } from './date-time';
+import { RetryReplicaButton } from './job-actions';
 import { ProgressBar } from './progress-bar';
 import { StatusBadge } from './status-badge';
 
-export function ReplicaTable({ replicas }: { replicas: readonly JobDetailReplica[] }) {
+export function ReplicaTable({ replicas, canRetry }: { replicas: readonly JobDetailReplica[]; canRetry: boolean }) {
   if (replicas.length === 0) {
     return <p className="muted">No replicas planned for this job.</p>;
   }
@@ -31,7 +32,7 @@ export function ReplicaTable({ replicas }: { replicas: readonly JobDetailReplica
         </thead>
         <tbody>
           {ordered.map((replica) => (
-            <ReplicaRow key={replica.id} replica={replica} />
+            <ReplicaRow key={replica.id} replica={replica} canRetry={canRetry} />
           ))}
         </tbody>
       </table>
@@ -39,7 +40,7 @@ export function ReplicaTable({ replicas }: { replicas: readonly JobDetailReplica
   );
 }
 
-function ReplicaRow({ replica }: { replica: JobDetailReplica }) {
+function ReplicaRow({ replica, canRetry }: { replica: JobDetailReplica; canRetry: boolean }) {
   return (
     <tr
       data-testid="replica-row"
@@ -67,6 +68,7 @@ function ReplicaRow({ replica }: { replica: JobDetailReplica }) {
               {replica.lastError}
             </span>
           ) : null}
+          {canRetry && replica.status === 'FAILED' ? <RetryReplicaButton replicaId={replica.id} /> : null}
         </div>
       </td>
       <td className="cell-progress" data-testid="replica-progress">

@@ -16,6 +16,7 @@ const JOB_LIST_FIELDS = /* GraphQL */ `
   datasetKey
   version
   status
+  statusReason
   createdAt
   completedAt
   identity { externalId }
@@ -44,6 +45,7 @@ export const BACKUP_JOB_QUERY = /* GraphQL */ `
       datasetKey
       version
       status
+      statusReason
       createdAt
       completedAt
       identity { externalId displayName }
@@ -111,3 +113,21 @@ export const REPLICA_PROGRESS_SUBSCRIPTION = /* GraphQL */ `
 
 /** Page size of the jobs table. */
 export const JOBS_PAGE_SIZE = 50;
+
+export const CANCEL_BACKUP_MUTATION = /* GraphQL */ `
+  mutation CancelBackup($id: ID!) {
+    cancelBackup(id: $id) { id status }
+  }
+`;
+
+export const REPLICATE_NOW_MUTATION = /* GraphQL */ `
+  mutation ReplicateNow($id: ID!) {
+    replicateNow(id: $id) { id status }
+  }
+`;
+
+export const RETRY_REPLICA_MUTATION = /* GraphQL */ `
+  mutation RetryReplica($id: ID!) {
+    retryReplica(id: $id) { id status }
+  }
+`;

@@ -104,6 +104,8 @@ export interface BackupJob {
   version: number;
   identity: Identity;
   status: BackupJobStatus;
+  /** Why the job ended FAILED, PARTIAL or CANCELLED, in words. */
+  statusReason: string | null;
   scheme: BackupScheme;
   replicas: Replica[];
   createdAt: DateTime;
@@ -144,7 +146,7 @@ export interface JobListReplica
 }
 
 export interface JobListItem
-  extends Pick<BackupJob, 'id' | 'datasetKey' | 'version' | 'status' | 'createdAt' | 'completedAt'> {
+  extends Pick<BackupJob, 'id' | 'datasetKey' | 'version' | 'status' | 'statusReason' | 'createdAt' | 'completedAt'> {
   identity: Pick<Identity, 'externalId'>;
   replicas: JobListReplica[];
 }
@@ -187,7 +189,7 @@ export interface JobDetailScheme
 }
 
 export interface JobDetail
-  extends Pick<BackupJob, 'id' | 'datasetKey' | 'version' | 'status' | 'createdAt' | 'completedAt'> {
+  extends Pick<BackupJob, 'id' | 'datasetKey' | 'version' | 'status' | 'statusReason' | 'createdAt' | 'completedAt'> {
   identity: Pick<Identity, 'externalId' | 'displayName'>;
   scheme: JobDetailScheme;
   replicas: JobDetailReplica[];

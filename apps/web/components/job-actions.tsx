@@ -1,0 +1,96 @@
+'use client';
+
+import { useState } from 'react';
+import { type GraphQLRequestError, toRequestError } from '@/lib/graphql-client';
+import { CANCEL_BACKUP_MUTATION, REPLICATE_NOW_MUTATION, RETRY_REPLICA_MUTATION } from '@/lib/operations';
+import type { BackupJobStatus, ReplicaStatus } from '@/lib/types';
+import { useSession } from './session-gate';
+
+/**
+ * Runs one mutation at a time and keeps its error. The page itself learns the outcome from the live
+ * subscriptions, so nothing is refetched here.
+ */
+function useAction() {
+  const session = useSession();
+  const [pending, setPending] = useState<string | null>(null);
+  const [error, setError] = useState<GraphQLRequestError | null>(null);
+  const run = (name: string, mutation: string, id: string) => {
+    setPending(name);
+    setError(null);
+    session
+      .request<Record<string, unknown>, { id: string }>(mutation, { id })
+      .catch((caught: unknown) => {
+        const requestError = toRequestError(caught);
+        if (!session.endIfUnauthenticated(requestError)) setError(requestError);
+      })
+      .finally(() => setPending(null));
+  };
+  return { pending, error, run };
+}
+
+const isActive = (status: BackupJobStatus) => status === 'PENDING' || status === 'RUNNING';
+
+/** Cancel a job in progress, or end its remaining delays. */
+export function JobActions({
+  jobId,
+  status,
+  replicaStatuses,
+}: {
+  jobId: string;
+  status: BackupJobStatus;
+  replicaStatuses: readonly ReplicaStatus[];
+}) {
+  const { pending, error, run } = useAction();
+  if (!isActive(status)) return null;
+  const hasDelays = replicaStatuses.some((replica) => replica === 'WAITING' || replica === 'PLANNED');
+  return (
+    <div className="job-actions">
+      {hasDelays ? (
+        <button
+          type="button"
+          className="button"
+          disabled={pending !== null}
+          onClick={() => run('replicateNow', REPLICATE_NOW_MUTATION, jobId)}
+        >
+          {pending === 'replicateNow' ? 'Skipping delays…' : 'Replicate now'}
+        </button>
+      ) : null}
+      <button
+        type="button"
+        className="button button--danger"
+        disabled={pending !== null}
+        onClick={() => run('cancel', CANCEL_BACKUP_MUTATION, jobId)}
+      >
+        {pending === 'cancel' ? 'Cancelling…' : 'Cancel job'}
+      </button>
+      {error ? (
+        <p className="error-text small" role="alert" data-testid="job-action-error">
+          {error.message}
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+/** Runs a FAILED replica again once its storage is fixed (only while its job is not running). */
+export function RetryReplicaButton({ replicaId }: { replicaId: string }) {
+  const { pending, error, run } = useAction();
+  return (
+    <span className="retry-action">
+      <button
+        type="button"
+        className="button button--small"
+        disabled={pending !== null}
+        onClick={() => run('retry', RETRY_REPLICA_MUTATION, replicaId)}
+        data-testid="replica-retry"
+      >
+        {pending ? 'Retrying…' : 'Retry'}
+      </button>
+      {error ? (
+        <span className="error-text small" role="alert" data-testid="replica-retry-error">
+          {error.message}
+        </span>
+      ) : null}
+    </span>
+  );
+}
