@@ -12,7 +12,15 @@ export type Permission =
   | 'job:request'
   | 'job:cancel'
   | 'job:expedite'
-  | 'replica:retry';
+  | 'replica:retry'
+  | 'tenant:read'
+  | 'tenant:create'
+  | 'identity:read'
+  | 'identity:write'
+  | 'apikey:write'
+  | 'storage:write'
+  | 'policy:write'
+  | 'dataset:read';
 
 const TENANT_ROLES: readonly Role[] = ['TENANT_ADMIN', 'OPERATOR', 'AUDITOR', 'MEMBER'];
 
@@ -27,6 +35,14 @@ export const PERMISSIONS: Record<Permission, readonly Role[]> = {
   'job:cancel': ['TENANT_ADMIN', 'OPERATOR', 'MEMBER'],
   'job:expedite': ['TENANT_ADMIN', 'OPERATOR', 'MEMBER'],
   'replica:retry': ['TENANT_ADMIN', 'OPERATOR', 'MEMBER'],
+  'tenant:read': ['PLATFORM_ADMIN'],
+  'tenant:create': ['PLATFORM_ADMIN'],
+  'identity:read': ['PLATFORM_ADMIN', 'TENANT_ADMIN', 'OPERATOR', 'AUDITOR'],
+  'identity:write': ['PLATFORM_ADMIN', 'TENANT_ADMIN'],
+  'apikey:write': ['PLATFORM_ADMIN', 'TENANT_ADMIN'],
+  'storage:write': ['TENANT_ADMIN'],
+  'policy:write': ['TENANT_ADMIN'],
+  'dataset:read': TENANT_ROLES,
 };
 
 export const hasPermission = (roles: readonly Role[], permission: Permission): boolean =>

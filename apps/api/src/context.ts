@@ -82,3 +82,14 @@ export function tenantOf(context: RequestContext): { tenant: Tenant; identity: I
 
 export const rolesOf = (principal: Principal): readonly Role[] =>
   principal.kind === 'bootstrap' ? ['PLATFORM_ADMIN'] : principal.identity.roles;
+
+/** The actor recorded in audit entries. */
+export function actorOf(context: RequestContext): { identityId: string | null; label: string } {
+  const principal = context.principal;
+  if (principal === undefined) throw new DomainError('UNAUTHENTICATED', 'send Authorization: Bearer <API key>');
+  if (principal.kind === 'bootstrap') return { identityId: null, label: 'bootstrap token' };
+  return { identityId: principal.identity.id, label: `${principal.identity.externalId} (${principal.tenant.slug})` };
+}
+
+export const isPlatformAdmin = (context: RequestContext): boolean =>
+  context.principal !== undefined && rolesOf(context.principal).includes('PLATFORM_ADMIN');

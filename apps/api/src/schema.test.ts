@@ -101,4 +101,61 @@ describe('the served GraphQL schema', () => {
     }
     expect(problems).toEqual([]);
   });
+
+  it('serves every type, field and argument of the contract except the parts still to be built (listed here)', async () => {
+    // Restore and the auditors' replica history come with their issues; shrink this list as they land.
+    const NOT_YET_BUILT = [
+      'type ReplicaEventConnection',
+      'type ReplicaEventEdge',
+      'type ReplicaHistoryFilter',
+      'type RequestRestoreInput',
+      'type RestoreJob',
+      'type RestoreJobStatus',
+      'field Mutation.requestRestore',
+      'field Query.replicaHistory',
+      'field Query.restoreJob',
+    ];
+    const served = await buildEchelonSchema();
+    const contract = buildSchema(await readFile(CONTRACT_FILE, 'utf8'));
+    const missing: string[] = [];
+    for (const [name, type] of Object.entries(contract.getTypeMap())) {
+      if (name.startsWith('__')) continue;
+      const servedType = served.getType(name);
+      if (servedType === undefined || servedType === null) {
+        missing.push(`type ${name}`);
+        continue;
+      }
+      if (
+        (isObjectType(type) || isInputObjectType(type)) &&
+        (isObjectType(servedType) || isInputObjectType(servedType))
+      ) {
+        const servedFields = servedType.getFields() as Record<
+          string,
+          GraphQLField<unknown, unknown> | GraphQLInputField
+        >;
+        for (const [fieldName, field] of Object.entries(
+          type.getFields() as Record<string, GraphQLField<unknown, unknown> | GraphQLInputField>,
+        )) {
+          const servedField = servedFields[fieldName];
+          if (servedField === undefined) {
+            missing.push(`field ${name}.${fieldName}`);
+            continue;
+          }
+          if ('args' in field && 'args' in servedField) {
+            for (const arg of field.args) {
+              if (!servedField.args.some((candidate) => candidate.name === arg.name))
+                missing.push(`argument ${name}.${fieldName}(${arg.name})`);
+            }
+          }
+        }
+      }
+      if (isEnumType(type) && isEnumType(servedType)) {
+        for (const value of type.getValues()) {
+          if (servedType.getValue(value.name) === undefined || servedType.getValue(value.name) === null)
+            missing.push(`enum value ${name}.${value.name}`);
+        }
+      }
+    }
+    expect(missing.sort()).toEqual([...NOT_YET_BUILT].sort());
+  });
 });

@@ -5,16 +5,29 @@ import type { GraphQLSchema } from 'graphql';
 import { createPubSub } from '@graphql-yoga/subscription';
 import { buildSchema } from 'type-graphql';
 import { authChecker } from './auth.js';
+import { DatasetsResolver } from './modules/datasets/index.js';
+import { IdentitiesResolver } from './modules/identities/index.js';
 import { JobsResolver } from './modules/jobs/index.js';
+import { PoliciesResolver } from './modules/policies/index.js';
 import { ProgressResolver } from './modules/progress/index.js';
 import { StorageResolver } from './modules/storage/index.js';
+import { TenantsResolver } from './modules/tenants/index.js';
 import { ViewerResolver } from './modules/viewer/index.js';
 import { BytesScalar, DateTimeScalar, JSONScalar } from './scalars.js';
 
 /** The committed, emitted schema: a test fails when it differs from what the code builds. */
 export const SCHEMA_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'schema.graphql');
 
-export const RESOLVERS = [ViewerResolver, StorageResolver, JobsResolver, ProgressResolver] as const;
+export const RESOLVERS = [
+  ViewerResolver,
+  TenantsResolver,
+  IdentitiesResolver,
+  StorageResolver,
+  PoliciesResolver,
+  JobsResolver,
+  DatasetsResolver,
+  ProgressResolver,
+] as const;
 
 export async function buildEchelonSchema(options: { emit?: boolean } = {}): Promise<GraphQLSchema> {
   return buildSchema({

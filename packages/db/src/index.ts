@@ -6,3 +6,5 @@ export * from './repositories/jobs.js';
 export * from './repositories/policies.js';
 export * from './repositories/storage.js';
 export * from './seed.js';
+export * from './repositories/admin.js';
+export * from './repositories/audit.js';

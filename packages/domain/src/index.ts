@@ -4,3 +4,4 @@ export * from './replica-state.js';
 export * from './schedule.js';
 export * from './scheme.js';
 export * from './workflow-ids.js';
+export * from './validation.js';

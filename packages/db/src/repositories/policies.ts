@@ -22,7 +22,9 @@ export async function createPolicyTemplate(
 ): Promise<PolicyTemplateVersion> {
   return db.$transaction(async (tx) => {
     const template = await tx.policyTemplate.create({ data: { tenantId, name: input.name, latestVersion: 1 } });
-    return tx.policyTemplateVersion.create({ data: { tenantId, templateId: template.id, version: 1, ...input } });
+    return tx.policyTemplateVersion.create({
+      data: { tenantId, templateId: template.id, version: 1, ...input, minCopies: input.minCopies ?? 1 },
+    });
   });
 }
 

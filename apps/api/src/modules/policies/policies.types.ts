@@ -1,5 +1,6 @@
 import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { StorageSystemView } from '../storage/storage.types.js';
+import { IdentityView } from '../viewer/viewer.types.js';
 
 export enum SecondaryOrderingEnum {
   CAPACITY = 'CAPACITY',
@@ -21,6 +22,17 @@ export class PolicyTemplateView {
   @Field(() => SecondaryOrderingEnum) ordering!: SecondaryOrderingEnum;
   @Field(() => String, { nullable: true }) dataClass!: string | null;
   @Field(() => [Int], { description: 'every published version, oldest first' }) versions!: number[];
+}
+
+@ObjectType('PolicyAssignment')
+export class PolicyAssignmentView {
+  @Field(() => ID) id!: string;
+  @Field(() => PolicyTemplateView) template!: PolicyTemplateView;
+  @Field(() => IdentityView, { nullable: true, description: 'exactly one of identity, group, tenantDefault' })
+  identity!: IdentityView | null;
+  @Field(() => String, { nullable: true }) group!: string | null;
+  @Field(() => Boolean) tenantDefault!: boolean;
+  @Field(() => String, { nullable: true }) dataClass!: string | null;
 }
 
 @ObjectType('SkippedStorage')

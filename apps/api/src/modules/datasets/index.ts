@@ -1,0 +1,2 @@
+export * from './datasets.resolver.js';
+export * from './datasets.types.js';

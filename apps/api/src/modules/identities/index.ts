@@ -1,0 +1,4 @@
+export * from './identities.inputs.js';
+export * from './identities.resolver.js';
+export * from './identities.service.js';
+export * from './identities.types.js';

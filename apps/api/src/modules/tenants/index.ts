@@ -1,0 +1,2 @@
+export * from './tenants.inputs.js';
+export * from './tenants.resolver.js';

@@ -1,0 +1,7 @@
+import { Field, InputType } from 'type-graphql';
+
+@InputType('CreateTenantInput')
+export class CreateTenantInput {
+  @Field(() => String) slug!: string;
+  @Field(() => String) name!: string;
+}
