@@ -6,7 +6,7 @@ import cors from 'cors';
 import express from 'express';
 import { GraphQLError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
+import { type WebSocket, WebSocketServer } from 'ws';
 import { authenticate, createContext, type RequestContext, type Services } from './context.js';
 import { formatError } from './errors.js';
 import { createUploadsRouter } from './modules/uploads/index.js';
@@ -25,7 +25,13 @@ export async function createApiServer(services: Services): Promise<ApiServer> {
   const httpServer = http.createServer(app);
 
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
-  const wsCleanup = useServer<Record<string, unknown>, { context?: RequestContext }>(
+  // Open connections by API key, so that a revocation (from any API process) closes them at once.
+  const socketsByKey = new Map<string, Set<WebSocket>>();
+  const stopRevocations = services.hub.onKeyRevoked(({ apiKeyId }) => {
+    for (const socket of socketsByKey.get(apiKeyId) ?? []) socket.close(4403, 'Forbidden: API key revoked');
+    socketsByKey.delete(apiKeyId);
+  });
+  const wsCleanup = useServer<Record<string, unknown>, { context?: RequestContext; socket: WebSocket }>(
     {
       schema,
       // The principal is resolved once per connection.
@@ -33,6 +39,12 @@ export async function createApiServer(services: Services): Promise<ApiServer> {
         const principal = await authenticate(services, ctx.connectionParams?.authorization);
         if (principal === undefined) return false;
         ctx.extra.context = createContext(services, principal);
+        if (principal.kind === 'identity') {
+          const sockets = socketsByKey.get(principal.apiKeyId) ?? new Set<WebSocket>();
+          sockets.add(ctx.extra.socket);
+          socketsByKey.set(principal.apiKeyId, sockets);
+          ctx.extra.socket.once('close', () => sockets.delete(ctx.extra.socket));
+        }
         return true;
       },
       context: (ctx) => ctx.extra.context ?? createContext(services, undefined),
@@ -84,6 +96,7 @@ export async function createApiServer(services: Services): Promise<ApiServer> {
   return {
     httpServer,
     async close() {
+      stopRevocations();
       await apollo.stop();
       httpServer.closeAllConnections();
     },

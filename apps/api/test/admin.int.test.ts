@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { gql, gqlOk, startTestStack, type TestStack } from '@echelon/stack';
+import { collect, gql, gqlOk, startTestStack, type TestStack, wsClient } from '@echelon/stack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const BOOTSTRAP = `bootstrap-${Date.now()}-secret`;
@@ -329,5 +329,32 @@ describe('administration through the contract (real stack)', () => {
         }),
       ),
     ).toBe('CONFLICT');
+  });
+
+  it('closes the open graphql-ws connections of a revoked key at once', async () => {
+    const a = await newTenant(`gamma-${Date.now()}`);
+    const { createApiKey } = await gqlOk<{ createApiKey: { secret: string; apiKey: { id: string } } }>(
+      env.apiUrl,
+      a.key,
+      'mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret apiKey { id } } }',
+      { input: { identityId: a.adminId, name: 'watcher' } },
+    );
+    const client = wsClient(env.apiUrl, createApiKey.secret);
+    const closed = new Promise<{ code: number; reason: string }>((resolve) => {
+      client.on('closed', (event) => resolve(event as { code: number; reason: string }));
+    });
+    const connected = new Promise<void>((resolve) => client.on('connected', () => resolve()));
+    const subscription = collect(client, 'subscription { backupJobUpdated { id } }', {}, () => false, 60_000).catch(
+      (error: unknown) => error,
+    );
+    await connected;
+    await gqlOk(env.apiUrl, a.key, 'mutation($id: ID!) { revokeApiKey(id: $id) { id } }', {
+      id: createApiKey.apiKey.id,
+    });
+    const event = await closed;
+    expect(event.code).toBe(4403);
+    expect(event.reason).toMatch(/revoked/);
+    expect(await subscription).toBeDefined();
+    await client.dispose();
   });
 });

@@ -24,6 +24,7 @@ export class EventHub {
   private client: pg.Client | undefined;
   private readonly eventListeners = new Set<Listener<ReplicaEventNotice>>();
   private readonly jobListeners = new Set<Listener<JobNotice>>();
+  private readonly revocationListeners = new Set<Listener<{ apiKeyId: string }>>();
   private readonly reconnectListeners = new Set<() => void>();
   private stopped = false;
 
@@ -43,6 +44,7 @@ export class EventHub {
     await client.connect();
     await client.query('LISTEN replica_events');
     await client.query('LISTEN backup_jobs');
+    await client.query('LISTEN api_keys');
     this.client = client;
   }
 
@@ -75,6 +77,8 @@ export class EventHub {
     if (channel === 'replica_events' && parsed.jobId !== undefined) {
       const notice = { id: BigInt(parsed.id), tenantId: parsed.tenantId, jobId: parsed.jobId };
       for (const listener of this.eventListeners) listener(notice);
+    } else if (channel === 'api_keys') {
+      for (const listener of this.revocationListeners) listener({ apiKeyId: parsed.id });
     } else if (channel === 'backup_jobs') {
       const notice = { id: parsed.id, tenantId: parsed.tenantId };
       for (const listener of this.jobListeners) listener(notice);
@@ -89,6 +93,12 @@ export class EventHub {
   onJob(listener: Listener<JobNotice>): () => void {
     this.jobListeners.add(listener);
     return () => this.jobListeners.delete(listener);
+  }
+
+  /** An API key was revoked (in any process). */
+  onKeyRevoked(listener: Listener<{ apiKeyId: string }>): () => void {
+    this.revocationListeners.add(listener);
+    return () => this.revocationListeners.delete(listener);
   }
 
   onReconnect(listener: () => void): () => void {
