@@ -11,6 +11,7 @@ const SUITES = [
   'packages/storage',
   'packages/events',
   'packages/stack',
+  'temporal',
   'apps/api',
   'e2e',
 ];

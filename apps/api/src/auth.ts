@@ -20,7 +20,8 @@ export type Permission =
   | 'apikey:write'
   | 'storage:write'
   | 'policy:write'
-  | 'dataset:read';
+  | 'dataset:read'
+  | 'audit:verify';
 
 const TENANT_ROLES: readonly Role[] = ['TENANT_ADMIN', 'OPERATOR', 'AUDITOR', 'MEMBER'];
 
@@ -43,6 +44,7 @@ export const PERMISSIONS: Record<Permission, readonly Role[]> = {
   'storage:write': ['TENANT_ADMIN'],
   'policy:write': ['TENANT_ADMIN'],
   'dataset:read': TENANT_ROLES,
+  'audit:verify': ['TENANT_ADMIN', 'AUDITOR'],
 };
 
 export const hasPermission = (roles: readonly Role[], permission: Permission): boolean =>

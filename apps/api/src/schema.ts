@@ -5,6 +5,7 @@ import type { GraphQLSchema } from 'graphql';
 import { createPubSub } from '@graphql-yoga/subscription';
 import { buildSchema } from 'type-graphql';
 import { authChecker } from './auth.js';
+import { AuditResolver } from './modules/audit/index.js';
 import { DatasetsResolver } from './modules/datasets/index.js';
 import { IdentitiesResolver } from './modules/identities/index.js';
 import { JobsResolver } from './modules/jobs/index.js';
@@ -26,6 +27,7 @@ export const RESOLVERS = [
   PoliciesResolver,
   JobsResolver,
   DatasetsResolver,
+  AuditResolver,
   ProgressResolver,
 ] as const;
 

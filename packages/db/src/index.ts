@@ -8,3 +8,4 @@ export * from './repositories/storage.js';
 export * from './seed.js';
 export * from './repositories/admin.js';
 export * from './repositories/audit.js';
+export * from './repositories/chain.js';

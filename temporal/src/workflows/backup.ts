@@ -2,7 +2,6 @@
 import {
   ActivityCancellationType,
   ActivityFailure,
-  ApplicationFailure,
   CancellationScope,
   condition,
   isCancellation,
@@ -41,8 +40,8 @@ const bookkeeping = proxyActivities<BackupActivities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });
 
+/** The activity's own message (an ApplicationFailure's, usually), not the wrapper's. */
 const describe = (error: unknown): string => {
-  if (error instanceof ActivityFailure && error.cause instanceof ApplicationFailure) return error.cause.message;
   if (error instanceof ActivityFailure && error.cause) return error.cause.message;
   return error instanceof Error ? error.message : String(error);
 };
@@ -75,8 +74,11 @@ async function writeSecondaries(input: BackupWorkflowInput, plan: LivePlan, from
     if (plan.delaySeconds > 0 && !plan.skipDelays) {
       plan.phase = 'waiting';
       plan.waitingUntil = new Date(Date.now() + plan.delaySeconds * 1000).toISOString();
-      await condition(() => plan.skipDelays, plan.delaySeconds * 1000);
-      plan.waitingUntil = null;
+      try {
+        await condition(() => plan.skipDelays, plan.delaySeconds * 1000);
+      } finally {
+        plan.waitingUntil = null;
+      }
     }
     plan.phase = 'copying';
     try {

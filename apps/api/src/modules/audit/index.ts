@@ -1,0 +1,2 @@
+export * from './audit.resolver.js';
+export * from './audit.types.js';

@@ -1,0 +1,113 @@
+import { Context } from '@temporalio/activity';
+import type { BackupActivities } from '../../src/activities/backup-activities.js';
+
+export type ActivityName = keyof BackupActivities;
+
+/** One attempt of one activity, as the workflow dispatched it. */
+export interface ActivityCall {
+  activity: ActivityName;
+  /** The replica's order, for the activities that take one (failReplica's order 0 is the primary). */
+  order: number | undefined;
+  attempt: number;
+  /** The error text the workflow passed to failReplica. */
+  error: string | undefined;
+  /** The test server's clock, which time skipping moves; the workflow's `Date.now()` follows it. */
+  startedAtMs: number;
+  finishedAtMs: number;
+  /** The worker's own wall clock, which time skipping does not move. */
+  wallStartedAtMs: number;
+}
+
+export interface FakeBackupOptions {
+  secondaryCount: number;
+  delaySeconds: number;
+  /** What startRetry reports as the order of the replica being retried. */
+  retryOrder?: number;
+  /** Whether a secondary is still there to write at `order` (markWaiting's answer); default: all are. */
+  hasReplica?: (order: number) => boolean;
+  /** Thrown by the copy of `order` (0: the primary) on `attempt`, or undefined to let it succeed. */
+  copyFailure?: (order: number, attempt: number) => Error | undefined;
+  /** Awaited at the start of every copy, so that a test can act while a copy is in progress. */
+  beforeCopy?: (order: number) => Promise<void>;
+  /** The test server's current time in ms. */
+  clock: () => Promise<number>;
+}
+
+export interface FakeBackup {
+  activities: BackupActivities;
+  calls: ActivityCall[];
+  /** The calls as `name` or `name(order)`, in dispatch order: what a test compares. */
+  sequence(): string[];
+  /** The attempts of copyPrimary (order 0) or copySecondary(order). */
+  copies(order: number): ActivityCall[];
+}
+
+/**
+ * In-memory activities that record what the workflow asked for and when. The workflow's logic is what is under
+ * test here; the real activities have their own integration tests against the database and storage.
+ */
+export function createFakeBackup(options: FakeBackupOptions): FakeBackup {
+  const calls: ActivityCall[] = [];
+  const hasReplica = options.hasReplica ?? (() => true);
+
+  async function record<T>(
+    activity: ActivityName,
+    details: { order?: number; error?: string },
+    work: (attempt: number) => T | Promise<T>,
+  ): Promise<T> {
+    const { attempt } = Context.current().info;
+    const call: ActivityCall = {
+      activity,
+      order: details.order,
+      attempt,
+      error: details.error,
+      startedAtMs: await options.clock(),
+      finishedAtMs: Number.NaN,
+      wallStartedAtMs: Date.now(),
+    };
+    calls.push(call);
+    try {
+      return await work(attempt);
+    } finally {
+      call.finishedAtMs = await options.clock();
+    }
+  }
+
+  const copy = async (order: number, attempt: number): Promise<void> => {
+    await options.beforeCopy?.(order);
+    const failure = options.copyFailure?.(order, attempt);
+    if (failure !== undefined) throw failure;
+  };
+
+  const activities: BackupActivities = {
+    startJob: (_input) =>
+      record('startJob', {}, () => ({ secondaryCount: options.secondaryCount, delaySeconds: options.delaySeconds })),
+    copyPrimary: (_input) => record('copyPrimary', {}, (attempt) => copy(0, attempt)),
+    markWaiting: (input) =>
+      record('markWaiting', { order: input.order }, () => ({ hasReplica: hasReplica(input.order) })),
+    copySecondary: (input) =>
+      record('copySecondary', { order: input.order }, async (attempt) => {
+        await copy(input.order, attempt);
+        return { hasReplica: true };
+      }),
+    failReplica: (input) => record('failReplica', { order: input.order, error: input.error }, () => undefined),
+    startRetry: (_input) =>
+      record('startRetry', {}, () => ({
+        order: options.retryOrder ?? 0,
+        secondaryCount: options.secondaryCount,
+        delaySeconds: options.delaySeconds,
+      })),
+    cancelJob: (_input) => record('cancelJob', {}, () => ({ status: 'CANCELLED' })),
+    finishJob: (_input) => record('finishJob', {}, () => ({ status: 'COMPLETED' })),
+  };
+
+  return {
+    activities,
+    calls,
+    sequence: () => calls.map((call) => (call.order === undefined ? call.activity : `${call.activity}(${call.order})`)),
+    copies: (order) =>
+      calls.filter((call) =>
+        order === 0 ? call.activity === 'copyPrimary' : call.activity === 'copySecondary' && call.order === order,
+      ),
+  };
+}
