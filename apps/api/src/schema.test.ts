@@ -18,6 +18,16 @@ const CONTRACT_FILE = path.resolve(path.dirname(SCHEMA_FILE), 'contract.graphql'
 
 const strip = (text: string) => printSchema(buildSchema(text));
 
+/**
+ * What Echelon serves beyond the contract, on purpose (additions are allowed; renames never are). Anything else
+ * that is not in the contract fails the test, so an accidental name cannot slip in.
+ */
+const ADDITIONS = new Set([
+  'type AuditChainReport is not in the contract (fine if added on purpose; list it here)',
+  'type BrokenChainLink is not in the contract (fine if added on purpose; list it here)',
+  'Query.verifyAuditChain is not in the contract',
+]);
+
 describe('the served GraphQL schema', () => {
   it('matches the committed apps/api/schema.graphql (run `npm run schema:emit` after changing resolvers)', async () => {
     const built = printSchema(await buildEchelonSchema());
@@ -99,20 +109,16 @@ describe('the served GraphQL schema', () => {
         if (!(field in contractRoot.getFields())) problems.push(`${root}.${field} is not in the contract`);
       }
     }
-    expect(problems).toEqual([]);
+    expect(problems.filter((problem) => !ADDITIONS.has(problem))).toEqual([]);
   });
 
   it('serves every type, field and argument of the contract except the parts still to be built (listed here)', async () => {
     // Restore and the auditors' replica history come with their issues; shrink this list as they land.
     const NOT_YET_BUILT = [
-      'type ReplicaEventConnection',
-      'type ReplicaEventEdge',
-      'type ReplicaHistoryFilter',
       'type RequestRestoreInput',
       'type RestoreJob',
       'type RestoreJobStatus',
       'field Mutation.requestRestore',
-      'field Query.replicaHistory',
       'field Query.restoreJob',
     ];
     const served = await buildEchelonSchema();

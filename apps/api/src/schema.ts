@@ -7,6 +7,7 @@ import { buildSchema } from 'type-graphql';
 import { authChecker } from './auth.js';
 import { AuditResolver } from './modules/audit/index.js';
 import { DatasetsResolver } from './modules/datasets/index.js';
+import { HistoryResolver } from './modules/history/index.js';
 import { IdentitiesResolver } from './modules/identities/index.js';
 import { JobsResolver } from './modules/jobs/index.js';
 import { PoliciesResolver } from './modules/policies/index.js';
@@ -28,6 +29,7 @@ export const RESOLVERS = [
   JobsResolver,
   DatasetsResolver,
   AuditResolver,
+  HistoryResolver,
   ProgressResolver,
 ] as const;
 

@@ -9,3 +9,4 @@ export * from './seed.js';
 export * from './repositories/admin.js';
 export * from './repositories/audit.js';
 export * from './repositories/chain.js';
+export * from './repositories/history.js';

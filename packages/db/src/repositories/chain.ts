@@ -51,7 +51,11 @@ const GENESIS = '0'.repeat(64);
  * chain, a missing or reordered row, a row that does not link to its predecessor, a row whose content no longer
  * matches its hash, or rows missing at the end (compared with the chain head).
  */
-async function verifyChain(db: Db, chain: ChainName, tenantId: string): Promise<{ checked: number; broken: BrokenLink | null }> {
+async function verifyChain(
+  db: Db,
+  chain: ChainName,
+  tenantId: string,
+): Promise<{ checked: number; broken: BrokenLink | null }> {
   let expectedSeq = 1n;
   let previousHash = GENESIS;
   let checked = 0;
@@ -66,7 +70,12 @@ async function verifyChain(db: Db, chain: ChainName, tenantId: string): Promise<
         return broken(row, 'the row is outside the chain (inserted without its link)');
       }
       if (row.chain_seq !== expectedSeq) {
-        return broken(row, row.chain_seq > expectedSeq ? `rows ${expectedSeq}…${row.chain_seq - 1n} are missing` : 'the row is out of order');
+        return broken(
+          row,
+          row.chain_seq > expectedSeq
+            ? `rows ${expectedSeq}…${row.chain_seq - 1n} are missing`
+            : 'the row is out of order',
+        );
       }
       if (row.prev_hash !== previousHash) return broken(row, 'the row does not link to the previous row');
       if (row.recomputed !== row.row_hash) return broken(row, 'the row was changed after it was written');

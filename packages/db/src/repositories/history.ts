@@ -1,0 +1,52 @@
+import type { Db } from '../client.js';
+import type { Prisma, Replica, ReplicaEvent } from '../generated/prisma/client.js';
+
+export interface HistoryFilter {
+  datasetKey?: string | null;
+  identityId?: string | null;
+  storageSystemId?: string | null;
+  jobId?: string | null;
+  since?: Date | null;
+  until?: Date | null;
+}
+
+/** The where clause of a tenant's replica history; `onlyIdentityId` narrows it for MEMBER callers. */
+export function historyWhere(
+  tenantId: string,
+  filter: HistoryFilter,
+  onlyIdentityId: string | null,
+): Prisma.ReplicaEventWhereInput {
+  const job: Prisma.BackupJobWhereInput = {
+    ...(filter.identityId ? { identityId: filter.identityId } : {}),
+    ...(onlyIdentityId ? { identityId: onlyIdentityId } : {}),
+    ...(filter.datasetKey ? { datasetVersion: { dataset: { key: filter.datasetKey } } } : {}),
+  };
+  return {
+    tenantId,
+    ...(filter.jobId ? { jobId: filter.jobId } : {}),
+    ...(filter.storageSystemId ? { replica: { storageSystemId: filter.storageSystemId } } : {}),
+    ...(filter.since || filter.until
+      ? { at: { ...(filter.since ? { gte: filter.since } : {}), ...(filter.until ? { lt: filter.until } : {}) } }
+      : {}),
+    ...(Object.keys(job).length > 0 ? { job } : {}),
+  };
+}
+
+/**
+ * One page of history in the order events happened (by id). The cursor is the last id seen, so pages stay
+ * stable while new events are inserted: they only ever append after the last page.
+ */
+export async function replicaHistoryPage(
+  db: Db,
+  where: Prisma.ReplicaEventWhereInput,
+  first: number,
+  afterId: bigint | null,
+): Promise<{ events: (ReplicaEvent & { replica: Replica })[]; hasNextPage: boolean }> {
+  const rows = await db.replicaEvent.findMany({
+    where: afterId === null ? where : { AND: [where, { id: { gt: afterId } }] },
+    include: { replica: true },
+    orderBy: { id: 'asc' },
+    take: first + 1,
+  });
+  return { events: rows.slice(0, first), hasNextPage: rows.length > first };
+}
