@@ -9,6 +9,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { authenticate, createContext, type RequestContext, type Services } from './context.js';
 import { formatError } from './errors.js';
+import { createExportsRouter } from './modules/exports/index.js';
 import { createUploadsRouter } from './modules/uploads/index.js';
 import { buildEchelonSchema } from './schema.js';
 
@@ -85,6 +86,7 @@ export async function createApiServer(services: Services): Promise<ApiServer> {
     res.json({ status: 'ok' });
   });
   app.use(await createUploadsRouter(services));
+  app.use(createExportsRouter(services));
   app.use(
     '/graphql',
     express.json({ limit: '1mb' }),

@@ -50,3 +50,34 @@ export async function replicaHistoryPage(
   });
   return { events: rows.slice(0, first), hasNextPage: rows.length > first };
 }
+
+/** One batch of a tenant's audit entries after `afterId`, oldest first, for exports. */
+export function auditEntriesBatch(
+  db: Db,
+  tenantId: string,
+  filter: { since?: Date | null; until?: Date | null },
+  afterId: bigint,
+  take: number,
+) {
+  return db.auditEntry.findMany({
+    where: {
+      tenantId,
+      id: { gt: afterId },
+      ...(filter.since || filter.until
+        ? { at: { ...(filter.since ? { gte: filter.since } : {}), ...(filter.until ? { lt: filter.until } : {}) } }
+        : {}),
+    },
+    orderBy: { id: 'asc' },
+    take,
+  });
+}
+
+/** One batch of replica history after `afterId`, with the columns an export needs. */
+export function historyBatch(db: Db, where: Prisma.ReplicaEventWhereInput, afterId: bigint, take: number) {
+  return db.replicaEvent.findMany({
+    where: { AND: [where, { id: { gt: afterId } }] },
+    include: { replica: { select: { order: true, role: true, storageSystemId: true, spaceId: true } } },
+    orderBy: { id: 'asc' },
+    take,
+  });
+}
