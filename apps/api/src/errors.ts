@@ -35,6 +35,9 @@ const VALIDATION_CODES = new Set([
   'GRAPHQL_PARSE_FAILED',
   'BAD_REQUEST',
   'BAD_USER_INPUT',
+  'OPERATION_RESOLUTION_FAILURE',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
 ]);
 
 /**
@@ -53,6 +56,10 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   }
   if (typeof code === 'string' && ['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND'].includes(code)) return formatted;
   if (original instanceof GraphQLError && original.extensions?.code === 'BAD_USER_INPUT') return formatted;
+  // graphql-js's own request errors (unknown operation name, variable coercion) carry no cause: the request was wrong.
+  if (error instanceof GraphQLError && error.originalError === undefined && code === undefined) {
+    return { ...formatted, extensions: { ...formatted.extensions, code: 'BAD_USER_INPUT' } };
+  }
   console.error('unexpected error:', original);
   return {
     message: 'internal error; the server logged the details',

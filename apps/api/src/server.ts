@@ -4,7 +4,6 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
 import express from 'express';
-import { GraphQLError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { authenticate, createContext, type RequestContext, type Services } from './context.js';
@@ -49,9 +48,12 @@ export async function createApiServer(services: Services): Promise<ApiServer> {
         return true;
       },
       context: (ctx) => ctx.extra.context ?? createContext(services, undefined),
-      onError: (_ctx, _id, _payload, errors) => {
-        for (const error of errors) if (!(error instanceof GraphQLError)) console.error('subscription error:', error);
-      },
+      // Subscriptions answer with the same contract codes as HTTP.
+      onError: (_ctx, _id, _payload, errors) => errors.map((error) => formatError(error.toJSON(), error)),
+      onNext: (_ctx, _id, _payload, _args, result) =>
+        result.errors
+          ? { ...result, errors: result.errors.map((error) => formatError(error.toJSON(), error)) }
+          : undefined,
     },
     wsServer,
   );
@@ -93,6 +95,26 @@ export async function createApiServer(services: Services): Promise<ApiServer> {
     expressMiddleware(apollo, {
       context: async ({ req }) => createContext(services, await authenticate(services, req.headers.authorization)),
     }),
+  );
+  // A body that is not JSON, too large or in an unknown charset: a GraphQL error, never an HTML stack trace.
+  app.use(
+    '/graphql',
+    (
+      error: { status?: number; message?: string },
+      _req: express.Request,
+      res: express.Response,
+      _next: express.NextFunction,
+    ) => {
+      const status = typeof error.status === 'number' && error.status >= 400 && error.status < 500 ? error.status : 400;
+      res.status(status).json({
+        errors: [
+          {
+            message: `the request body is not a GraphQL request: ${error.message ?? 'unreadable'}`,
+            extensions: { code: 'BAD_USER_INPUT' },
+          },
+        ],
+      });
+    },
   );
 
   return {

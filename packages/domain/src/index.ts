@@ -5,3 +5,4 @@ export * from './schedule.js';
 export * from './scheme.js';
 export * from './workflow-ids.js';
 export * from './validation.js';
+export * from './identifiers.js';

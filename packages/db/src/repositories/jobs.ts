@@ -4,6 +4,7 @@ import {
   assertReplicaTransition,
   type BackupJobStatus,
   DomainError,
+  isUuid,
   jobOutcome,
   type ResolvedScheme,
   workflowIdFor,
@@ -165,7 +166,7 @@ export const encodeJobCursor = (job: JobCursor): string =>
 export function decodeJobCursor(cursor: string): JobCursor {
   const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   const createdAt = new Date(at ?? '');
-  if (id === undefined || Number.isNaN(createdAt.getTime())) {
+  if (id === undefined || !isUuid(id) || Number.isNaN(createdAt.getTime())) {
     throw new DomainError('BAD_USER_INPUT', `"${cursor}" is not a cursor this API issued; pass an endCursor back`);
   }
   return { createdAt, id };

@@ -1,5 +1,5 @@
 import { historyWhere, replicaHistoryPage } from '@echelon/db';
-import { DomainError } from '@echelon/domain';
+import { DomainError, validateDatasetKey } from '@echelon/domain';
 import { isMemberOnly } from '../../auth.js';
 import { type RequestContext, tenantOf } from '../../context.js';
 import { toEventView } from '../jobs/jobs.mappers.js';
@@ -45,6 +45,7 @@ export async function replicaHistory(
   checkId(scoped.identityId, 'identityId');
   checkId(scoped.storageSystemId, 'storageSystemId');
   checkId(scoped.jobId, 'jobId');
+  if (scoped.datasetKey !== null && scoped.datasetKey !== undefined) validateDatasetKey(scoped.datasetKey);
   if (scoped.since && scoped.until && scoped.since >= scoped.until) {
     throw new DomainError('BAD_USER_INPUT', 'since must be before until', { field: 'since' });
   }

@@ -6,7 +6,7 @@ import {
   listIdentities,
   revokeApiKeyAudited,
 } from '@echelon/db';
-import { DomainError, validateExternalId, validateGroups, validateName } from '@echelon/domain';
+import { DomainError, requireKnownIdShape, validateExternalId, validateGroups, validateName } from '@echelon/domain';
 import { actorOf, isPlatformAdmin, type RequestContext, type Role } from '../../context.js';
 import { toIdentityView } from '../viewer/viewer.mappers.js';
 import type { ApiKeyView } from './identities.types.js';
@@ -81,6 +81,7 @@ async function tenantOfIdentity(context: RequestContext, identityId: string): Pr
 }
 
 export async function createApiKey(context: RequestContext, input: CreateApiKeyInput) {
+  requireKnownIdShape(input.identityId, 'identity');
   const tenant = await tenantOfIdentity(context, input.identityId);
   const { apiKey, secret } = await createApiKeyAudited(context.db, actorOf(context), tenant, {
     identityId: input.identityId,
@@ -90,6 +91,7 @@ export async function createApiKey(context: RequestContext, input: CreateApiKeyI
 }
 
 export async function revokeApiKey(context: RequestContext, id: string) {
+  requireKnownIdShape(id, 'API key');
   const principal = context.principal;
   let tenant: string;
   if (principal?.kind === 'identity') tenant = principal.tenant.id;

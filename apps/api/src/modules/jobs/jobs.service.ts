@@ -12,27 +12,21 @@ import {
   loadPolicyContext,
   type PolicyTemplateVersion,
 } from '@echelon/db';
-import { DomainError, type ResolvedScheme, resolveScheme, retryWorkflowIdFor } from '@echelon/domain';
+import {
+  DomainError,
+  type ResolvedScheme,
+  requireIdFilter,
+  requireKnownIdShape,
+  resolveScheme,
+  retryWorkflowIdFor,
+  validateDatasetKey,
+} from '@echelon/domain';
 import { isMemberOnly } from '../../auth.js';
 import { type RequestContext, rolesOf, tenantOf } from '../../context.js';
 import type { BackupJobFilter, PreviewSchemeInput, RequestBackupInput } from './jobs.inputs.js';
 
-const DATASET_KEY = /^[A-Za-z0-9][A-Za-z0-9._\-/]{0,255}$/;
 const DATA_CLASS = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
-
-function validateDatasetKey(key: string): void {
-  if (
-    !DATASET_KEY.test(key) ||
-    key.split('/').some((segment) => segment === '' || segment === '..' || segment === '.')
-  ) {
-    throw new DomainError(
-      'BAD_USER_INPUT',
-      `datasetKey "${key.slice(0, 80)}" is not valid: use 1–256 letters, digits, ".", "_", "-" and "/"-separated segments, starting with a letter or digit`,
-      { field: 'datasetKey' },
-    );
-  }
-}
 
 function validateDataClass(dataClass: string | null | undefined): string | null {
   if (dataClass === null || dataClass === undefined) return null;
@@ -55,6 +49,7 @@ function validateDataClass(dataClass: string | null | undefined): string | null 
 async function subjectIdentity(context: RequestContext, identityId: string | null | undefined) {
   const { tenant, identity: caller } = tenantOf(context);
   if (identityId === null || identityId === undefined || identityId === caller.id) return caller;
+  requireKnownIdShape(identityId, 'identity');
   const subject = await findIdentity(context.db, tenant.id, identityId).catch(() => null);
   if (subject === null) throw new DomainError('NOT_FOUND', `identity ${identityId} does not exist in this tenant`);
   if (isMemberOnly(rolesOf({ kind: 'identity', tenant, identity: caller, apiKeyId: '' }))) {
@@ -138,7 +133,7 @@ export async function requestBackup(context: RequestContext, input: RequestBacku
       }
     }
   }
-  const upload = await findUpload(context.db, tenant.id, input.uploadId as string);
+  const upload = await findUpload(context.db, tenant.id, requireKnownIdShape(input.uploadId as string, 'upload'));
   if (upload === null) throw new DomainError('NOT_FOUND', `upload ${input.uploadId} does not exist in this tenant`);
   if (upload.completedAt === null || upload.sha256 === null) {
     throw new DomainError(
@@ -191,6 +186,8 @@ export async function findJobs(
     throw new DomainError('BAD_USER_INPUT', `first must be between 1 and 500, not ${first}`, { field: 'first' });
   }
   const scoped = { ...filter };
+  requireIdFilter(scoped.identityId, 'identityId');
+  if (scoped.datasetKey !== null && scoped.datasetKey !== undefined) validateDatasetKey(scoped.datasetKey);
   if (isMemberOnly(identity.roles)) scoped.identityId = identity.id;
   return listJobs(context.db, tenant.id, scoped, first, after ?? null);
 }
@@ -233,6 +230,7 @@ export async function replicateNow(context: RequestContext, jobId: string): Prom
 /** Runs one FAILED replica again once its storage is fixed; the job's status follows the outcome. */
 export async function retryReplica(context: RequestContext, replicaId: string) {
   const { tenant } = tenantOf(context);
+  requireKnownIdShape(replicaId, 'replica');
   const replica = await getReplica(context.db, tenant.id, replicaId).catch(() => null);
   const job = replica === null ? null : await findJob(context, replica.jobId);
   if (replica === null || job === null)

@@ -27,7 +27,7 @@ export class PoliciesResolver {
     @Arg('id', () => ID) id: string,
     @Arg('version', () => Int, { nullable: true }) version: number | null,
   ): Promise<PolicyTemplateView | null> {
-    return policyTemplate(context, id, version);
+    return policyTemplate(context, id, version ?? null);
   }
 
   @Authorized('policy:read')
