@@ -22,6 +22,8 @@ async function main(): Promise<void> {
     shutdownGraceTime: '5 seconds',
     // Heartbeats reach the server at least every second, so a cancelled copy stops promptly.
     maxHeartbeatThrottleInterval: '1 second',
+    // After a worker dies, its sticky queue holds the next workflow task this long before any worker takes it.
+    stickyQueueScheduleToStartTimeout: '3 seconds',
   });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {

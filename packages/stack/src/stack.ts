@@ -50,6 +50,12 @@ export interface RunningStack {
   processes: Map<string, ServiceProcess>;
   /** Starts (or restarts) one of the app processes with this stack's environment. */
   startService(name: 'worker' | 'api'): Promise<ServiceProcess>;
+  /**
+   * Stops the embedded PostgreSQL (fast shutdown: every session is cut) and starts it again on the same data
+   * directory and port, as a database restart in production would; `whileDown` runs in between, so a test can
+   * hold the outage until something it watches has happened. Only for a stack that started PostgreSQL.
+   */
+  restartPostgres(options?: { whileDown?: () => Promise<void> }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -84,19 +90,27 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     for (const stop of stops.reverse()) await stop().catch((error) => log(`[stack] stop failed: ${String(error)}`));
     stops.length = 0;
   };
+  let restartPostgres = (_options: { whileDown?: () => Promise<void> }): Promise<void> =>
+    Promise.reject(new Error('this stack did not start PostgreSQL (DATABASE_URL is set), so it cannot restart it'));
   try {
     let databaseUrl = config.databaseUrl;
     if (databaseUrl === undefined) {
       // PostgreSQL's own chatter goes to a file; failures still surface as errors here.
       const pgLog = await openLogFile(path.join(config.dataDir, 'logs', 'postgres.log'));
       stops.push(pgLog.close);
-      const pg = await startEmbeddedPostgres({
-        dataDir: path.join(config.dataDir, 'pg'),
-        port: config.pgPort,
-        log: pgLog.write,
-      });
-      stops.push(pg.stop);
+      const pgOptions = { dataDir: path.join(config.dataDir, 'pg'), port: config.pgPort, log: pgLog.write };
+      let pg = await startEmbeddedPostgres(pgOptions);
+      // Stops whichever server runs at the end, the first or one started by restartPostgres.
+      stops.push(() => pg.stop());
       databaseUrl = pg.databaseUrl;
+      restartPostgres = async ({ whileDown }) => {
+        await pg.stop();
+        try {
+          await whileDown?.();
+        } finally {
+          pg = await startEmbeddedPostgres(pgOptions);
+        }
+      };
     }
     const { applied } = await migrate(databaseUrl, MIGRATIONS_DIR);
     if (applied.length > 0) log(`[db] applied migrations: ${applied.join(', ')}`);
@@ -211,6 +225,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       childEnv,
       processes,
       startService,
+      restartPostgres: (restart = {}) => restartPostgres(restart),
       stop: stopAll,
     };
   } catch (error) {

@@ -68,6 +68,8 @@ export class FilesystemStorage implements StorageAdapter {
     await mkdir(path.dirname(target), { recursive: true }).catch((error: unknown) => {
       throw unusable(error, `${this.root}/${space}`);
     });
+    // A writer killed mid-copy (kill -9, a lost worker) left its temporary file: this attempt replaces it.
+    await removeTemporariesOf(target);
     const temp = `${path.dirname(target)}/${TEMP_MARKER}${path.basename(target)}.${randomUUID()}`;
     try {
       const hash = createHash('sha256');
@@ -155,6 +157,16 @@ export class FilesystemStorage implements StorageAdapter {
       }
     }
   }
+}
+
+/** Removes earlier attempts' temporary files for `target` (never the committed object itself). */
+async function removeTemporariesOf(target: string): Promise<void> {
+  const dir = path.dirname(target);
+  const prefix = `${TEMP_MARKER}${path.basename(target)}.`;
+  const entries = await readdir(dir).catch(() => [] as string[]);
+  await Promise.all(
+    entries.filter((entry) => entry.startsWith(prefix)).map((entry) => rm(path.join(dir, entry), { force: true })),
+  );
 }
 
 async function syncDirectory(dir: string): Promise<void> {
