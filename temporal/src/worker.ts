@@ -18,7 +18,7 @@ async function main(): Promise<void> {
     namespace: config.temporalNamespace,
     taskQueue: config.taskQueue,
     workflowsPath: path.join(here, 'workflows', 'index.ts'),
-    activities: createActivities({ db, copyRateLimit: config.copyRateLimit }),
+    activities: createActivities({ db, copyRateLimit: config.copyRateLimit, secretKey: config.secretKey }),
     shutdownGraceTime: '5 seconds',
     // Heartbeats reach the server at least every second, so a cancelled copy stops promptly.
     maxHeartbeatThrottleInterval: '1 second',

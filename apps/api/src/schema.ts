@@ -6,7 +6,7 @@ import { createPubSub } from '@graphql-yoga/subscription';
 import { buildSchema } from 'type-graphql';
 import { authChecker } from './auth.js';
 import { AuditResolver } from './modules/audit/index.js';
-import { DatasetsResolver } from './modules/datasets/index.js';
+import { DatasetComplianceResolver, DatasetsResolver } from './modules/datasets/index.js';
 import { HistoryResolver } from './modules/history/index.js';
 import { IdentitiesResolver } from './modules/identities/index.js';
 import { JobsResolver } from './modules/jobs/index.js';
@@ -28,6 +28,7 @@ export const RESOLVERS = [
   PoliciesResolver,
   JobsResolver,
   DatasetsResolver,
+  DatasetComplianceResolver,
   AuditResolver,
   HistoryResolver,
   ProgressResolver,

@@ -138,4 +138,56 @@ describe('replica history for auditors (real stack)', () => {
     expect(await allPages({}, 100, other.apiKey)).toEqual([]);
     expect(await allPages({ jobId: jobs[0] }, 100, other.apiKey)).toEqual([]);
   });
+
+  it('reports compliance per dataset: copies required vs achieved, newest verified copy, unprotected versions', async () => {
+    const { datasetCompliance } = await gqlOk<{
+      datasetCompliance: {
+        latestVersion: number;
+        copiesRequired: number;
+        copiesAchieved: number;
+        newestVerifiedCopyAgeSeconds: number;
+        versionsNotFullyProtected: number[];
+        isCompliant: boolean;
+      };
+    }>(
+      env.apiUrl,
+      tenant.apiKey,
+      '{ datasetCompliance(datasetKey: "ledger") { latestVersion copiesRequired copiesAchieved newestVerifiedCopyAt newestVerifiedCopyAgeSeconds versionsNotFullyProtected isCompliant } }',
+    );
+    expect(datasetCompliance).toMatchObject({
+      latestVersion: 1,
+      copiesRequired: 2,
+      copiesAchieved: 2,
+      versionsNotFullyProtected: [],
+      isCompliant: true,
+    });
+    expect(datasetCompliance.newestVerifiedCopyAgeSeconds).toBeGreaterThanOrEqual(0);
+    expect(datasetCompliance.newestVerifiedCopyAgeSeconds).toBeLessThan(600);
+    // A version whose secondary is gone is no longer fully protected.
+    const ledger = await env.db.backupJob.findUniqueOrThrow({ where: { id: jobs[0] }, include: { replicas: true } });
+    const secondary = ledger.replicas.find((replica) => replica.order === 1);
+    await env.db.replica.update({ where: { id: secondary?.id }, data: { status: 'FAILED' } });
+    const { datasets } = await gqlOk<{
+      datasets: {
+        key: string;
+        compliance: { copiesAchieved: number; versionsNotFullyProtected: number[]; isCompliant: boolean };
+      }[];
+    }>(
+      env.apiUrl,
+      tenant.apiKey,
+      '{ datasets { key compliance { copiesAchieved versionsNotFullyProtected isCompliant } } }',
+    );
+    expect(datasets.find((dataset) => dataset.key === 'ledger')?.compliance).toEqual({
+      copiesAchieved: 1,
+      versionsNotFullyProtected: [1],
+      isCompliant: false,
+    });
+    expect(datasets.find((dataset) => dataset.key === 'payroll')?.compliance.isCompliant).toBe(true);
+    const missing = await gqlOk<{ datasetCompliance: null }>(
+      env.apiUrl,
+      tenant.apiKey,
+      '{ datasetCompliance(datasetKey: "nope") { isCompliant } }',
+    );
+    expect(missing.datasetCompliance).toBeNull();
+  });
 });

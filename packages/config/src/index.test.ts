@@ -29,4 +29,24 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ECHELON_API_PORT: 'eighty' })).toThrow(ConfigError);
     expect(() => loadConfig({ ECHELON_API_PORT: '70000' })).toThrow(/ECHELON_API_PORT/);
   });
+
+  it('reads the secret key as hex or base64 and refuses anything but 32 bytes without echoing it', () => {
+    const bytes = Buffer.from(Array.from({ length: 32 }, (_, index) => index * 7));
+    expect(loadConfig({}).secretKey).toBeUndefined();
+    expect(loadConfig({ ECHELON_SECRET_KEY: ' ' }).secretKey).toBeUndefined();
+    expect(loadConfig({ ECHELON_SECRET_KEY: bytes.toString('hex') }).secretKey).toEqual(bytes);
+    expect(loadConfig({ ECHELON_SECRET_KEY: bytes.toString('base64') }).secretKey).toEqual(bytes);
+    expect(loadConfig({ ECHELON_SECRET_KEY: bytes.toString('base64url') }).secretKey).toEqual(bytes);
+    for (const wrong of ['short-and-secret', bytes.subarray(0, 16).toString('hex'), `${bytes.toString('hex')}00`]) {
+      let message = '';
+      try {
+        loadConfig({ ECHELON_SECRET_KEY: wrong });
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        message = (error as Error).message;
+      }
+      expect(message).toMatch(/ECHELON_SECRET_KEY: must be 32 bytes/);
+      expect(message).not.toContain(wrong);
+    }
+  });
 });

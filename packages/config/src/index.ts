@@ -11,6 +11,32 @@ const optionalString = z
   .optional()
   .transform((value) => (value === undefined || value.trim() === '' ? undefined : value));
 
+/** AES-256 needs exactly 32 key bytes. */
+export const SECRET_KEY_BYTES = 32;
+
+/**
+ * ECHELON_SECRET_KEY: 32 bytes as 64 hex digits or as base64 (`openssl rand -base64 32`). The value itself never
+ * appears in an error message.
+ */
+const secretKey = z
+  .string()
+  .optional()
+  .transform((value, ctx): Buffer | undefined => {
+    const text = value?.trim();
+    if (text === undefined || text === '') return undefined;
+    let key: Buffer | undefined;
+    if (/^[0-9a-fA-F]{64}$/.test(text)) key = Buffer.from(text, 'hex');
+    else if (/^[A-Za-z0-9+/_-]{43}={0,1}$/.test(text)) key = Buffer.from(text, 'base64');
+    if (key === undefined || key.length !== SECRET_KEY_BYTES) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be ${SECRET_KEY_BYTES} bytes, written as 64 hex digits or as base64 (openssl rand -base64 32)`,
+      });
+      return z.NEVER;
+    }
+    return key;
+  });
+
 const ENV_SCHEMA = z.object({
   ECHELON_DATA_DIR: optionalString,
   DATABASE_URL: optionalString,
@@ -30,6 +56,7 @@ const ENV_SCHEMA = z.object({
   CHROMIUM_PATH: optionalString,
   ECHELON_WEB_MODE: z.enum(['dev', 'prod']).default('dev'),
   ECHELON_COPY_RATE_LIMIT: z.coerce.number().int().min(0).default(0),
+  ECHELON_SECRET_KEY: secretKey,
 });
 
 export interface EchelonConfig {
@@ -56,6 +83,11 @@ export interface EchelonConfig {
   webMode: 'dev' | 'prod';
   /** Bytes per second one copy may move (0: unlimited), so backups do not saturate a link or a disk. */
   copyRateLimit: number;
+  /**
+   * The AES-256-GCM key that encrypts storage credentials at rest (ECHELON_SECRET_KEY). Unset: storage systems
+   * that need credentials (S3) cannot be registered or used; FILESYSTEM storage works without it.
+   */
+  secretKey: Buffer | undefined;
 }
 
 export class ConfigError extends Error {
@@ -90,6 +122,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EchelonConfig 
     chromiumPath: e.CHROMIUM_PATH,
     webMode: e.ECHELON_WEB_MODE,
     copyRateLimit: e.ECHELON_COPY_RATE_LIMIT,
+    secretKey: e.ECHELON_SECRET_KEY,
   };
 }
 

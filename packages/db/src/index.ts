@@ -5,6 +5,7 @@ export * from './repositories/identities.js';
 export * from './repositories/jobs.js';
 export * from './repositories/policies.js';
 export * from './repositories/storage.js';
+export * from './secrets.js';
 export * from './seed.js';
 export * from './repositories/admin.js';
 export * from './repositories/audit.js';

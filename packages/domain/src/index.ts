@@ -6,3 +6,4 @@ export * from './scheme.js';
 export * from './workflow-ids.js';
 export * from './validation.js';
 export * from './identifiers.js';
+export * from './compliance.js';

@@ -4,7 +4,9 @@ import {
   validateAssignment,
   validateExternalId,
   validateFilesystemConfig,
+  validateBucketName,
   validatePolicyTemplate,
+  validateS3Config,
   validateSlug,
   validateSpaces,
 } from './validation.js';
@@ -102,5 +104,85 @@ describe('other administrative input', () => {
     expect(() => validateAssignment({ templateId: 't' })).toThrow(/exactly one/);
     expect(() => validateAssignment({ templateId: 't', identityId: 'i', tenantDefault: true })).toThrow(/exactly one/);
     expect(() => validateAssignment({ templateId: 't', tenantDefault: false })).toThrow(/exactly one/);
+  });
+});
+
+describe('S3 storage input', () => {
+  const valid = {
+    endpoint: 'https://rgw.example.com:7480/',
+    region: 'default',
+    accessKeyId: 'AKIAEXAMPLE',
+    secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+  };
+
+  it('accepts a config, normalises the endpoint and defaults forcePathStyle to false', () => {
+    expect(validateS3Config(valid)).toEqual({
+      endpoint: 'https://rgw.example.com:7480',
+      region: 'default',
+      accessKeyId: 'AKIAEXAMPLE',
+      secretAccessKey: valid.secretAccessKey,
+      forcePathStyle: false,
+    });
+    expect(validateS3Config({ ...valid, endpoint: 'http://127.0.0.1:9000', forcePathStyle: true })).toMatchObject({
+      endpoint: 'http://127.0.0.1:9000',
+      forcePathStyle: true,
+    });
+  });
+
+  it('names the field that is wrong and never repeats the secret', () => {
+    const cases: [Record<string, unknown>, string, RegExp][] = [
+      [{ endpoint: 'ftp://host' }, 'config.endpoint', /http:\/\/ or https:\/\//],
+      [{ endpoint: 'not a url' }, 'config.endpoint', /is not a URL/],
+      [{ endpoint: 'https://user:pw@host' }, 'config.endpoint', /must not carry credentials/],
+      [{ endpoint: 'https://host/bucket' }, 'config.endpoint', /without a path/],
+      [{ endpoint: 42 }, 'config.endpoint', /URL of the S3 API/],
+      [{ region: '' }, 'config.region', /config.region/],
+      [{ region: 'us east' }, 'config.region', /config.region/],
+      [{ accessKeyId: undefined }, 'config.accessKeyId', /config.accessKeyId/],
+      [{ secretAccessKey: 'has a space' }, 'config.secretAccessKey', /config.secretAccessKey/],
+      [{ secretAccessKey: '' }, 'config.secretAccessKey', /config.secretAccessKey/],
+      [{ forcePathStyle: 'yes' }, 'config.forcePathStyle', /true or false/],
+      [{ bucket: 'x' }, 'config', /unknown S3 config keys: bucket; accepted: endpoint, region/],
+    ];
+    for (const [change, field, message] of cases) {
+      const error = refusal(() => validateS3Config({ ...valid, ...change }));
+      expect(error.code, JSON.stringify(change)).toBe('BAD_USER_INPUT');
+      expect(error.details.field, JSON.stringify(change)).toBe(field);
+      expect(error.message).toMatch(message);
+      expect(error.message).not.toContain('has a space');
+    }
+    for (const config of [null, 'x', [], 7])
+      expect(refusal(() => validateS3Config(config)).details.field).toBe('config');
+  });
+
+  it('holds S3 backup spaces to the bucket naming rules', () => {
+    for (const name of ['backups', 'my.bucket-01', 'a1b']) expect(validateBucketName(name)).toBe(name);
+    for (const name of [
+      'ab',
+      'x'.repeat(64),
+      'Upper',
+      'under_score',
+      '-start',
+      'end-',
+      'a..b',
+      'a.-b',
+      '192.168.0.1',
+      'xn--punycode',
+      'name-s3alias',
+    ]) {
+      expect(
+        refusal(() => validateBucketName(name)),
+        name,
+      ).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        details: { field: 'spaces' },
+      });
+    }
+    expect(validateSpaces([{ name: 'backups', capacityBytes: 10 }], 'S3')).toEqual([
+      { name: 'backups', capacityBytes: 10 },
+    ]);
+    expect(() => validateSpaces([{ name: 'Shelf_A', capacityBytes: 10 }], 'S3')).toThrow(/bucket name "Shelf_A"/);
+    // FILESYSTEM spaces keep their own, wider rules.
+    expect(validateSpaces([{ name: 'Shelf_A', capacityBytes: 10 }])).toHaveLength(1);
   });
 });

@@ -63,8 +63,36 @@ export interface SpaceInput {
   capacityBytes: number;
 }
 
-/** Backup spaces of one system: at least one, unique safe names (they become directories), positive capacity. */
-export function validateSpaces(spaces: readonly SpaceInput[]): SpaceInput[] {
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const IPV4_LIKE = /^\d{1,3}(\.\d{1,3}){3}$/;
+
+/**
+ * An S3 bucket name as S3 itself accepts it: 3–63 lowercase letters, digits, "." and "-", starting and ending
+ * with a letter or digit, no "..", not shaped like an IP address, none of the names S3 reserves.
+ */
+export function validateBucketName(name: string): string {
+  const shown = name.slice(0, 80);
+  if (!BUCKET_NAME.test(name)) {
+    throw bad(
+      'spaces',
+      `bucket name "${shown}" must be 3–63 lowercase letters, digits, "." or "-", starting and ending with a letter or digit`,
+    );
+  }
+  if (name.includes('..') || name.includes('.-') || name.includes('-.')) {
+    throw bad('spaces', `bucket name "${shown}" must not have "..", ".-" or "-." in it`);
+  }
+  if (IPV4_LIKE.test(name)) throw bad('spaces', `bucket name "${shown}" must not look like an IP address`);
+  if (/^(xn--|sthree-|amzn-s3-demo-)/.test(name) || /(-s3alias|--ol-s3|--x-s3|--table-s3)$/.test(name)) {
+    throw bad('spaces', `bucket name "${shown}" uses a prefix or suffix that S3 reserves`);
+  }
+  return name;
+}
+
+/**
+ * Backup spaces of one system: at least one, unique safe names, positive capacity. FILESYSTEM spaces become
+ * directories under the root; S3 spaces are buckets and follow S3's bucket naming rules.
+ */
+export function validateSpaces(spaces: readonly SpaceInput[], kind: 'FILESYSTEM' | 'S3' = 'FILESYSTEM'): SpaceInput[] {
   if (spaces.length === 0) throw bad('spaces', 'a storage system needs at least one backup space');
   if (spaces.length > 100) throw bad('spaces', 'a storage system has at most 100 backup spaces');
   const seen = new Set<string>();
@@ -75,6 +103,7 @@ export function validateSpaces(spaces: readonly SpaceInput[]): SpaceInput[] {
         `backup space name "${space.name.slice(0, 80)}" must be 1–63 letters, digits, ".", "_" or "-", starting with a letter or digit`,
       );
     }
+    if (kind === 'S3') validateBucketName(space.name);
     if (seen.has(space.name)) throw bad('spaces', `backup space "${space.name}" is listed twice`);
     seen.add(space.name);
     if (!Number.isSafeInteger(space.capacityBytes) || space.capacityBytes <= 0) {
@@ -103,6 +132,79 @@ export function validateFilesystemConfig(config: unknown): { root: string } {
   if (segments.includes('..') || root.includes('\0')) throw bad('config', 'config.root must not contain ".." or NUL');
   if (segments.length === 0) throw bad('config', 'config.root must not be the filesystem root "/"');
   return { root: `/${segments.join('/')}` };
+}
+
+/** S3 connection settings; `secretAccessKey` is a secret: stored encrypted, never returned, never logged. */
+export interface S3Config {
+  /** http(s)://host[:port] of the S3 API (AWS, Ceph RGW, MinIO, ...). */
+  endpoint: string;
+  region: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  /** Path-style addressing (`endpoint/bucket/key`), which most self-hosted stores need. */
+  forcePathStyle: boolean;
+}
+
+const S3_CONFIG_KEYS = ['endpoint', 'region', 'accessKeyId', 'secretAccessKey', 'forcePathStyle'] as const;
+const REGION = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+// Printable ASCII without spaces: what S3 access keys and secrets are made of.
+const CREDENTIAL = /^[\x21-\x7e]{1,256}$/;
+
+/**
+ * S3 config: `{ endpoint, region, accessKeyId, secretAccessKey, forcePathStyle? }` and nothing else. The endpoint
+ * is normalised to `scheme://host[:port]`; `forcePathStyle` defaults to false. Messages never repeat the secret.
+ */
+export function validateS3Config(config: unknown): S3Config {
+  const shape = `{ "endpoint": "https://host[:port]", "region": "...", "accessKeyId": "...", "secretAccessKey": "...", "forcePathStyle": true|false }`;
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
+    throw bad('config', `an S3 config is an object: ${shape}`);
+  }
+  const fields = config as Record<string, unknown>;
+  const extra = Object.keys(fields).filter((key) => !(S3_CONFIG_KEYS as readonly string[]).includes(key));
+  if (extra.length > 0) {
+    throw bad(
+      'config',
+      `unknown S3 config keys: ${extra.map((key) => key.slice(0, 40)).join(', ')}; accepted: ${S3_CONFIG_KEYS.join(', ')}`,
+    );
+  }
+  const { endpoint, region, accessKeyId, secretAccessKey, forcePathStyle } = fields;
+  if (typeof endpoint !== 'string' || endpoint.length > 2048) {
+    throw bad('config.endpoint', 'config.endpoint must be the http:// or https:// URL of the S3 API');
+  }
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    throw bad('config.endpoint', `config.endpoint "${endpoint.slice(0, 80)}" is not a URL; use https://host[:port]`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw bad('config.endpoint', `config.endpoint must use http:// or https://, not ${url.protocol}//`);
+  }
+  if (url.username !== '' || url.password !== '') {
+    throw bad('config.endpoint', 'config.endpoint must not carry credentials; use accessKeyId and secretAccessKey');
+  }
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '') {
+    throw bad('config.endpoint', 'config.endpoint is scheme://host[:port] only, without a path, query or fragment');
+  }
+  if (typeof region !== 'string' || !REGION.test(region)) {
+    throw bad('config.region', 'config.region must be 1–64 letters, digits, ".", "_" or "-" (e.g. "us-east-1")');
+  }
+  if (typeof accessKeyId !== 'string' || !CREDENTIAL.test(accessKeyId)) {
+    throw bad('config.accessKeyId', 'config.accessKeyId must be 1–256 printable characters without spaces');
+  }
+  if (typeof secretAccessKey !== 'string' || !CREDENTIAL.test(secretAccessKey)) {
+    throw bad('config.secretAccessKey', 'config.secretAccessKey must be 1–256 printable characters without spaces');
+  }
+  if (forcePathStyle !== undefined && typeof forcePathStyle !== 'boolean') {
+    throw bad('config.forcePathStyle', 'config.forcePathStyle must be true or false (default false)');
+  }
+  return {
+    endpoint: `${url.protocol}//${url.host}`,
+    region,
+    accessKeyId,
+    secretAccessKey,
+    forcePathStyle: forcePathStyle ?? false,
+  };
 }
 
 export interface PolicyTemplateInput {

@@ -108,3 +108,5 @@ export function collect<T>(
 
 export const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 export const randomData = (size: number): Buffer => randomBytes(size);
+
+export * from './s3-server.js';

@@ -1,10 +1,16 @@
-import { DomainError } from '@echelon/domain';
+import { DomainError, isDomainError, validateS3Config } from '@echelon/domain';
 import type { StorageAdapter } from './adapter.js';
 import { FilesystemStorage } from './filesystem.js';
+import { S3Storage, type S3StorageOptions } from './s3.js';
 
 export * from './adapter.js';
 export * from './filesystem.js';
+export * from './s3.js';
 
+/**
+ * A storage system as an adapter needs it. For S3 the config holds the decrypted credentials
+ * (`secretAccessKey`): build it just before use (`storageConnectionOf` in @echelon/db) and never log it.
+ */
 export interface StorageSystemRef {
   id: string;
   kind: 'FILESYSTEM' | 'S3';
@@ -12,7 +18,7 @@ export interface StorageSystemRef {
 }
 
 /** The adapter for a registered storage system. */
-export function adapterFor(system: StorageSystemRef): StorageAdapter {
+export function adapterFor(system: StorageSystemRef, options: { s3?: S3StorageOptions } = {}): StorageAdapter {
   switch (system.kind) {
     case 'FILESYSTEM': {
       const root = (system.config as { root?: unknown } | null)?.root;
@@ -24,11 +30,17 @@ export function adapterFor(system: StorageSystemRef): StorageAdapter {
       }
       return new FilesystemStorage(root);
     }
-    case 'S3':
-      throw new DomainError(
-        'STORAGE_UNAVAILABLE',
-        `storage system ${system.id} is S3, which this build cannot reach yet`,
-      );
+    case 'S3': {
+      try {
+        return new S3Storage(validateS3Config(system.config), options.s3);
+      } catch (error) {
+        if (!isDomainError(error)) throw error;
+        throw new DomainError(
+          'STORAGE_UNAVAILABLE',
+          `storage system ${system.id} has an unusable S3 config: ${error.message}`,
+        );
+      }
+    }
   }
 }
 

@@ -10,6 +10,8 @@ import {
   getJob,
   listReplicas,
   listStorageSystems,
+  type StorageSystem,
+  storageConnectionOf,
   recordProgress,
   releaseSpace,
   type Replica,
@@ -20,6 +22,7 @@ import {
   assignDispatchOrder,
   type JobWithRelations,
 } from '@echelon/db';
+import { loadConfig } from '@echelon/config';
 import { DomainError, isDomainError, orderSecondaries, type ResolvedScheme } from '@echelon/domain';
 import { adapterFor, ChecksumMismatchError, objectKeyFor } from '@echelon/storage';
 import { type Readable, Transform } from 'node:stream';
@@ -31,6 +34,8 @@ export interface ActivityDeps {
   progressIntervalMs?: number;
   /** Bytes per second per copy; 0 or undefined: unlimited. */
   copyRateLimit?: number;
+  /** Opens stored storage credentials (S3); defaults to ECHELON_SECRET_KEY from this process's config. */
+  secretKey?: Buffer;
 }
 
 /** Paces a stream to `bytesPerSecond`, so a copy does not saturate the link or the disk. */
@@ -56,19 +61,70 @@ const NON_RETRYABLE: ReadonlySet<string> = new Set([
   'STORAGE_UNAVAILABLE',
 ]);
 
+const DATABASE_UNREACHABLE = new Set([
+  'P1001',
+  'P1002',
+  'P1008',
+  'P1017',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  '57P01',
+  '57P03',
+]);
+const DATABASE_UNREACHABLE_TEXT =
+  /can't reach database server|connection terminated|connection refused|terminating connection|the database system is (starting up|shutting down)|server closed the connection/i;
+
+/** True when the database could not be reached at all (as opposed to refusing a statement). */
+export function isDatabaseUnreachable(error: unknown): boolean {
+  const seen = new Set<unknown>();
+  let current: unknown = error;
+  while (current instanceof Error && !seen.has(current)) {
+    seen.add(current);
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && DATABASE_UNREACHABLE.has(code)) return true;
+    if (DATABASE_UNREACHABLE_TEXT.test(current.message)) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+/**
+ * What a workflow (and through it a user) sees of a failure: business refusals end the retries at once with
+ * their message; infrastructure errors get a plain sentence instead of a stack of driver internals.
+ */
 function toFailure(error: unknown): unknown {
   if (isDomainError(error) && NON_RETRYABLE.has(error.code)) {
     return ApplicationFailure.nonRetryable(error.message, error.code);
   }
   if (error instanceof ChecksumMismatchError) return ApplicationFailure.retryable(error.message, 'CHECKSUM_MISMATCH');
+  if (isDatabaseUnreachable(error))
+    return ApplicationFailure.retryable('the database was unreachable', 'DATABASE_UNREACHABLE');
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (typeof code === 'string' && /^P\d{4}$/.test(code)) {
+    return ApplicationFailure.retryable(`the database refused the operation (${code})`, 'DATABASE_ERROR');
+  }
   return error;
 }
 
+/** How long an activity waits for an unreachable database before it gives up and lets Temporal retry it. */
+const DATABASE_PATIENCE_MS = 10 * 60 * 1000;
+
+/**
+ * Runs an activity's work. While the database is unreachable (a restart, a failover) the work is repeated —
+ * heartbeating, so the activity stays alive — instead of spending the copy's retry budget; every activity is
+ * idempotent, so running it again is safe.
+ */
 async function guarded<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    throw toFailure(error);
+  const giveUpAt = Date.now() + DATABASE_PATIENCE_MS;
+  for (;;) {
+    try {
+      return await work();
+    } catch (error) {
+      if (!isDatabaseUnreachable(error) || Date.now() > giveUpAt) throw toFailure(error);
+      const context = Context.current();
+      context.heartbeat({ waitingForDatabase: true });
+      await context.sleep(1000);
+    }
   }
 }
 
@@ -85,6 +141,13 @@ export function createActivities(deps: ActivityDeps) {
 
   const replicaAt = (job: JobWithRelations, order: number): Replica | undefined =>
     job.replicas.find((replica) => replica.order === order);
+
+  let secretKey = deps.secretKey;
+  /** The adapter of a system, its credentials decrypted only in memory and only for this use. */
+  const adapterOf = (system: StorageSystem) => {
+    if (system.secretConfig !== null) secretKey ??= loadConfig().secretKey;
+    return adapterFor(storageConnectionOf(system, secretKey));
+  };
 
   const systemOf = async (tenantId: string, storageSystemId: string) => {
     const systems = await listStorageSystems(db, tenantId);
@@ -106,7 +169,7 @@ export function createActivities(deps: ActivityDeps) {
     const system = await systemOf(tenantId, reserved.storageSystemId);
     const space = system.spaces.find((candidate) => candidate.id === reserved.spaceId);
     if (space === undefined) throw new DomainError('NOT_FOUND', `backup space ${reserved.spaceId} does not exist`);
-    const adapter = adapterFor(system);
+    const adapter = adapterOf(system);
     const key = objectKeyFor({ tenantId, datasetId: version.datasetId, version: version.number });
     const expected = { sha256: version.sha256, bytes: Number(version.sizeBytes) };
     const context = Context.current();
@@ -286,7 +349,7 @@ export function createActivities(deps: ActivityDeps) {
           throw new DomainError('NOT_FOUND', `the primary copy of job ${input.jobId} cannot be located`);
         }
         const primaryKey = primary.objectKey;
-        await copyInto(job, replica, () => adapterFor(primarySystem).read(primarySpace.name, primaryKey));
+        await copyInto(job, replica, () => adapterOf(primarySystem).read(primarySpace.name, primaryKey));
         return { hasReplica: true };
       });
     },

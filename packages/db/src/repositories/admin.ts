@@ -5,6 +5,7 @@ import {
   validateAssignment,
   type AssignmentInput,
 } from '@echelon/domain';
+import { randomUUID } from 'node:crypto';
 import { generateApiSecret, hashSecret } from '../api-keys.js';
 import type { Db } from '../client.js';
 import type {
@@ -18,7 +19,7 @@ import type {
   Tenant,
 } from '../generated/prisma/client.js';
 import { type Actor, appendAudit } from './audit.js';
-import type { StorageSystemWithSpaces } from './storage.js';
+import { requireSecretKey, sealStorageSecrets, type StorageSecrets, type StorageSystemWithSpaces } from './storage.js';
 
 /** A unique-constraint violation becomes CONFLICT with a message that says what clashed. */
 async function conflictOnDuplicate<T>(work: Promise<T>, message: string): Promise<T> {
@@ -146,20 +147,45 @@ export async function revokeApiKeyAudited(
 
 // ── storage systems ────────────────────────────────────────────────────────────────────────────────────
 
+/**
+ * Registers a storage system with its spaces and an audit entry. `secrets` (S3: `{ secretAccessKey }`) are sealed
+ * with `secretKey` into `secret_config`; `config` must hold no secret, since it is stored and audited as it is.
+ */
 export async function createStorageSystemAudited(
   db: Db,
   actor: Actor,
   tenantId: string,
-  input: { name: string; kind: StorageKind; config: Record<string, unknown>; spaces: SpaceInput[]; healthy: boolean },
+  input: {
+    name: string;
+    kind: StorageKind;
+    config: Record<string, unknown>;
+    spaces: SpaceInput[];
+    healthy: boolean;
+    secrets?: StorageSecrets;
+    secretKey?: Buffer | undefined;
+  },
 ): Promise<StorageSystemWithSpaces> {
+  // The id is chosen here so that the sealed secrets can be bound to this very row.
+  const id = randomUUID();
+  const secretConfig =
+    input.secrets === undefined
+      ? null
+      : sealStorageSecrets(
+          requireSecretKey(input.secretKey, `registering ${input.kind} storage with credentials`),
+          tenantId,
+          id,
+          input.secrets,
+        );
   return conflictOnDuplicate(
     tx(db, async (client) => {
       const system = await client.storageSystem.create({
         data: {
+          id,
           tenantId,
           name: input.name,
           kind: input.kind,
           config: input.config as Prisma.InputJsonValue,
+          secretConfig,
           healthy: input.healthy,
           spaces: {
             create: input.spaces.map((space) => ({
@@ -176,7 +202,8 @@ export async function createStorageSystemAudited(
         action: 'storageSystem.create',
         objectType: 'StorageSystem',
         objectId: system.id,
-        after: system,
+        // Not even the ciphertext goes into the audit trail.
+        after: { ...system, secretConfig: undefined },
       });
       return system;
     }),
@@ -186,6 +213,39 @@ export async function createStorageSystemAudited(
 
 export async function setStorageHealth(db: Db, tenantId: string, id: string, healthy: boolean): Promise<void> {
   await db.storageSystem.updateMany({ where: { id, tenantId }, data: { healthy } });
+}
+
+/**
+ * Records the outcome of a connection check: `healthy` changes (with an audit entry) only when it differs, so
+ * checks that find nothing new leave no trace. Returns the system as it is now.
+ */
+export async function setStorageHealthAudited(
+  db: Db,
+  actor: Actor,
+  tenantId: string,
+  id: string,
+  healthy: boolean,
+  reason: string | null,
+): Promise<StorageSystemWithSpaces> {
+  return tx(db, async (client) => {
+    const current = await client.storageSystem.findFirst({ where: { id, tenantId } });
+    if (current === null) throw new DomainError('NOT_FOUND', `storage system ${id} does not exist in this tenant`);
+    if (current.healthy !== healthy) {
+      await client.storageSystem.update({ where: { id }, data: { healthy } });
+      await appendAudit(client, actor, {
+        tenantId,
+        action: 'storageSystem.check',
+        objectType: 'StorageSystem',
+        objectId: id,
+        before: { healthy: current.healthy },
+        after: { healthy, ...(reason === null ? {} : { reason }) },
+      });
+    }
+    return client.storageSystem.findFirstOrThrow({
+      where: { id, tenantId },
+      include: { spaces: { orderBy: [{ createdAt: 'asc' }, { name: 'asc' }] } },
+    });
+  });
 }
 
 // ── policy templates and assignments ───────────────────────────────────────────────────────────────────

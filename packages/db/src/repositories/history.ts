@@ -81,3 +81,26 @@ export function historyBatch(db: Db, where: Prisma.ReplicaEventWhereInput, after
     take,
   });
 }
+
+/** Per version of a dataset: the copies its latest job's scheme required and the copies verified. */
+export async function versionProtection(db: Db, tenantId: string, datasetId: string) {
+  const versions = await db.datasetVersion.findMany({
+    where: { tenantId, datasetId },
+    include: { jobs: { orderBy: { createdAt: 'desc' }, take: 1, include: { replicas: true } } },
+    orderBy: { number: 'asc' },
+  });
+  return versions.map((version) => {
+    const job = version.jobs[0];
+    const completed = job?.replicas.filter((replica) => replica.status === 'COMPLETED') ?? [];
+    const scheme = (job?.scheme ?? {}) as { copies?: number };
+    let newest: Date | null = null;
+    for (const replica of completed)
+      if (replica.completedAt && (newest === null || replica.completedAt > newest)) newest = replica.completedAt;
+    return {
+      version: version.number,
+      copiesRequired: typeof scheme.copies === 'number' ? scheme.copies : (job?.replicas.length ?? 0),
+      copiesAchieved: completed.length,
+      newestVerifiedAt: newest,
+    };
+  });
+}

@@ -1,8 +1,72 @@
-import type { StorageCapacity } from '@echelon/domain';
+import { DomainError, type StorageCapacity } from '@echelon/domain';
 import type { Db } from '../client.js';
 import type { BackupSpace, StorageKind, StorageSystem } from '../generated/prisma/client.js';
+import { openSecret, SecretSealError, sealSecret } from '../secrets.js';
 
 export type StorageSystemWithSpaces = StorageSystem & { spaces: BackupSpace[] };
+
+/** What a storage system's secrets are: names to values, e.g. S3's `{ secretAccessKey }`. */
+export type StorageSecrets = Record<string, string>;
+
+/** Sealed secrets open only for the row they were sealed for: copied to another row or tenant, they fail. */
+const secretContext = (tenantId: string, storageSystemId: string) =>
+  `echelon/storage_systems/${tenantId}/${storageSystemId}`;
+
+/** The secret key, or a refusal that tells the operator what to set. */
+export function requireSecretKey(secretKey: Buffer | undefined, purpose: string): Buffer {
+  if (secretKey === undefined) {
+    throw new DomainError(
+      'STORAGE_UNAVAILABLE',
+      `${purpose} needs ECHELON_SECRET_KEY (32 bytes, hex or base64, e.g. from openssl rand -base64 32) in the environment of the API and the worker, to keep storage credentials encrypted`,
+    );
+  }
+  return secretKey;
+}
+
+/** Seals a storage system's secrets for its row (AES-256-GCM, see `sealSecret`). */
+export function sealStorageSecrets(
+  secretKey: Buffer,
+  tenantId: string,
+  storageSystemId: string,
+  secrets: StorageSecrets,
+): string {
+  return sealSecret(secretKey, JSON.stringify(secrets), secretContext(tenantId, storageSystemId));
+}
+
+/** What a storage adapter is built from: the stored settings merged with the decrypted secrets. */
+export interface StorageConnection {
+  id: string;
+  kind: StorageKind;
+  config: Record<string, unknown>;
+}
+
+/**
+ * The settings an adapter needs to reach `system`, its secrets decrypted with `secretKey`. The plaintext exists
+ * only in the returned object, for the adapter: never log it, store it or return it through the API. A system
+ * whose secrets cannot be opened (no key, another key, altered ciphertext) is STORAGE_UNAVAILABLE.
+ */
+export function storageConnectionOf(system: StorageSystem, secretKey: Buffer | undefined): StorageConnection {
+  const settings = (system.config ?? {}) as Record<string, unknown>;
+  if (system.secretConfig === null) return { id: system.id, kind: system.kind, config: { ...settings } };
+  const key = requireSecretKey(secretKey, `storage system ${system.name} keeps encrypted credentials; using it`);
+  let secrets: unknown;
+  try {
+    secrets = JSON.parse(openSecret(key, system.secretConfig, secretContext(system.tenantId, system.id)));
+  } catch (error) {
+    const reason = error instanceof SecretSealError ? error.message : 'its sealed credentials are not valid JSON';
+    throw new DomainError(
+      'STORAGE_UNAVAILABLE',
+      `cannot open the credentials of storage system ${system.name}: ${reason}`,
+    );
+  }
+  if (typeof secrets !== 'object' || secrets === null || Array.isArray(secrets)) {
+    throw new DomainError(
+      'STORAGE_UNAVAILABLE',
+      `the sealed credentials of storage system ${system.name} are not an object`,
+    );
+  }
+  return { id: system.id, kind: system.kind, config: { ...settings, ...(secrets as StorageSecrets) } };
+}
 
 export async function createStorageSystem(
   db: Db,

@@ -1,13 +1,13 @@
-import { listDatasets } from '@echelon/db';
-import { DomainError } from '@echelon/domain';
-import { Authorized, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
+import { listDatasets, versionProtection } from '@echelon/db';
+import { DomainError, datasetCompliance, isUuid, validateDatasetKey } from '@echelon/domain';
+import { Arg, Authorized, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
 import { isMemberOnly } from '../../auth.js';
 import { type RequestContext, tenantOf } from '../../context.js';
 import { toJobView } from '../jobs/jobs.mappers.js';
 import { findJob } from '../jobs/jobs.service.js';
 import { BackupJobView } from '../jobs/jobs.types.js';
 import { toIdentityView } from '../viewer/viewer.mappers.js';
-import { DatasetVersionView, DatasetView } from './datasets.types.js';
+import { DatasetComplianceView, DatasetVersionView, DatasetView } from './datasets.types.js';
 
 @Resolver(() => DatasetVersionView)
 export class DatasetsResolver {
@@ -17,6 +17,8 @@ export class DatasetsResolver {
     const { tenant, identity } = tenantOf(context);
     const rows = await listDatasets(context.db, tenant.id, isMemberOnly(identity.roles) ? identity.id : null);
     return rows.map((dataset) => ({
+      datasetId: dataset.id,
+      tenantId: dataset.tenantId,
       key: dataset.key,
       identity: toIdentityView(dataset.identity),
       versions: dataset.versions.flatMap((version) => {
@@ -33,7 +35,30 @@ export class DatasetsResolver {
               } as DatasetVersionView,
             ];
       }),
-    }));
+    })) as DatasetView[];
+  }
+
+  @Authorized('dataset:read')
+  @Query(() => DatasetComplianceView, {
+    nullable: true,
+    description: "one dataset's copies required vs achieved, newest verified copy and unprotected versions",
+  })
+  async datasetCompliance(
+    @Ctx() context: RequestContext,
+    @Arg('datasetKey', () => String) datasetKey: string,
+    @Arg('identityId', () => ID, { nullable: true, description: "whose dataset; defaults to the caller's" })
+    identityId: string | null,
+  ): Promise<DatasetComplianceView | null> {
+    const { tenant, identity } = tenantOf(context);
+    validateDatasetKey(datasetKey);
+    const owner = identityId ?? identity.id;
+    if (isMemberOnly(identity.roles) && owner !== identity.id) return null;
+    if (!isUuid(owner)) return null;
+    const dataset = await context.db.dataset.findFirst({
+      where: { tenantId: tenant.id, identityId: owner, key: datasetKey },
+    });
+    if (dataset === null) return null;
+    return datasetCompliance(await versionProtection(context.db, tenant.id, dataset.id), new Date());
   }
 
   @FieldResolver(() => BackupJobView)
@@ -41,5 +66,13 @@ export class DatasetsResolver {
     const job = await findJob(context, version.jobId);
     if (job === null) throw new DomainError('NOT_FOUND', `backup job ${version.jobId} does not exist in this tenant`);
     return toJobView(context, job);
+  }
+}
+
+@Resolver(() => DatasetView)
+export class DatasetComplianceResolver {
+  @FieldResolver(() => DatasetComplianceView)
+  async compliance(@Ctx() context: RequestContext, @Root() dataset: DatasetView): Promise<DatasetComplianceView> {
+    return datasetCompliance(await versionProtection(context.db, dataset.tenantId, dataset.datasetId), new Date());
   }
 }

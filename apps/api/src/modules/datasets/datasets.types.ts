@@ -15,9 +15,26 @@ export class DatasetVersionView {
   jobId!: string;
 }
 
+@ObjectType('DatasetCompliance', { description: "an auditor's view of one dataset's protection" })
+export class DatasetComplianceView {
+  @Field(() => Int, { nullable: true }) latestVersion!: number | null;
+  @Field(() => Int, { description: "copies the latest version's scheme requires" }) copiesRequired!: number;
+  @Field(() => Int, { description: 'verified copies of the latest version' }) copiesAchieved!: number;
+  @Field(() => DateTimeScalar, { nullable: true }) newestVerifiedCopyAt!: Date | null;
+  @Field(() => Int, { nullable: true }) newestVerifiedCopyAgeSeconds!: number | null;
+  @Field(() => [Int], { description: 'versions with fewer verified copies than their scheme required' })
+  versionsNotFullyProtected!: number[];
+  @Field(() => Boolean) isCompliant!: boolean;
+}
+
 @ObjectType('Dataset')
 export class DatasetView {
   @Field(() => String) key!: string;
   @Field(() => IdentityView) identity!: IdentityView;
   @Field(() => [DatasetVersionView]) versions!: DatasetVersionView[];
+  @Field(() => DatasetComplianceView) compliance!: DatasetComplianceView;
+
+  /** For the compliance field resolver. */
+  datasetId!: string;
+  tenantId!: string;
 }

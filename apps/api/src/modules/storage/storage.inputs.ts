@@ -12,7 +12,11 @@ export class BackupSpaceInput {
 export class CreateStorageSystemInput {
   @Field(() => String) name!: string;
   @Field(() => StorageKindEnum) kind!: StorageKindEnum;
-  @Field(() => JSONScalar, { description: 'FILESYSTEM: { "root": "/abs/path" }' }) config!: unknown;
+  @Field(() => JSONScalar, {
+    description:
+      'FILESYSTEM: { "root": "/abs/path" }; S3: { "endpoint", "region", "accessKeyId", "secretAccessKey", "forcePathStyle" } (the secret is stored encrypted and never returned)',
+  })
+  config!: unknown;
   @Field(() => [BackupSpaceInput], { description: 'FILESYSTEM: sub-directories of root; S3: bucket names' })
   spaces!: BackupSpaceInput[];
 }

@@ -1,8 +1,8 @@
-import { Arg, Authorized, Ctx, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import { type RequestContext, tenantOf } from '../../context.js';
 import { toStorageSystemView } from './storage.mappers.js';
 import { CreateStorageSystemInput } from './storage.inputs.js';
-import { createStorageSystem } from './storage.service.js';
+import { checkStorageSystem, createStorageSystem } from './storage.service.js';
 import { StorageSystemView } from './storage.types.js';
 
 @Resolver(() => StorageSystemView)
@@ -21,5 +21,13 @@ export class StorageResolver {
     @Arg('input', () => CreateStorageSystemInput) input: CreateStorageSystemInput,
   ): Promise<StorageSystemView> {
     return createStorageSystem(context, input);
+  }
+
+  @Authorized('storage:write')
+  @Mutation(() => StorageSystemView, {
+    description: 'Runs the connection check of a storage system now and records the outcome in `healthy`.',
+  })
+  checkStorageSystem(@Ctx() context: RequestContext, @Arg('id', () => ID) id: string): Promise<StorageSystemView> {
+    return checkStorageSystem(context, id);
   }
 }
