@@ -402,6 +402,25 @@ describe('another tenant’s objects are NOT_FOUND everywhere (real stack)', () 
       ]),
       ...[b.adminIdentityId, B.memberId].map(
         (identityId): Probe => ({
+          field: 'datasetCompliance',
+          label: "B's identity",
+          query:
+            'query($identityId: ID) { datasetCompliance(datasetKey: "iso/b", identityId: $identityId) { isCompliant } }',
+          variables: () => ({ identityId }),
+          expect: 'null',
+        }),
+      ),
+      ...b.storageSystems.map(
+        (system): Probe => ({
+          field: 'checkStorageSystem',
+          label: `B's storage system ${system.name}`,
+          query: 'mutation($id: ID!) { checkStorageSystem(id: $id) { id healthy } }',
+          variables: () => ({ id: system.id }),
+          expect: 'NOT_FOUND',
+        }),
+      ),
+      ...[b.adminIdentityId, B.memberId].map(
+        (identityId): Probe => ({
           field: 'previewScheme',
           label: "B's identity",
           query: 'query($input: PreviewSchemeInput!) { previewScheme(input: $input) { copies } }',
