@@ -68,7 +68,7 @@ import {
 import { Client, Connection } from '@temporalio/client';
 import { CPU_GROUPS, CpuSampler, type CpuUsage } from './cpu-sampler.js';
 import { type PgWaitReport, PgWaitSampler } from './pg-wait-sampler.js';
-import { type Distribution, distribution, formatMs, mapLimit, ratio } from './stats.js';
+import { type Distribution, distribution, formatMs, mapLimit, ratio, sleep, withTimeout } from './stats.js';
 import { persistenceLatency, startTemporalVariant, type TemporalVariant } from './temporal-variant.js';
 import {
   ALL_STEPS,
@@ -209,16 +209,6 @@ interface PhaseResult {
   pgWaits: PgWaitReport;
   /** The machine's 1-minute load average when the requests began and when the phase ended. */
   loadAverage: [number, number];
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 const log = (line: string) => console.log(`[bench ${new Date().toISOString().slice(11, 23)}] ${line}`);

@@ -91,6 +91,7 @@ import { gqlOk, randomData, startTestStack, type TestStack, uploadBytes } from '
 import { type Client, createClient } from 'graphql-ws';
 import pg from 'pg';
 import WebSocket from 'ws';
+import { type Distribution, distribution, formatMs, mapLimit, ratio, sleep, withTimeout } from './stats.js';
 
 const GIB = 1024 ** 3;
 const MIB = 1024 ** 2;
@@ -191,69 +192,10 @@ function parseOptions(argv: string[]): Options {
 
 // ---------------------------------------------------------------------------------------------------- helpers
 
-interface Distribution {
-  count: number;
-  p50: number;
-  p95: number;
-  p99: number;
-  max: number;
-  mean: number;
-}
-
-/** Nearest-rank percentile (p in 0..100) of an ascending array; NaN when empty. */
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))] ?? Number.NaN;
-}
-
-function distribution(samples: readonly number[]): Distribution {
-  const sorted = samples.filter(Number.isFinite).sort((a, b) => a - b);
-  let sum = 0;
-  for (const value of sorted) sum += value;
-  return {
-    count: sorted.length,
-    p50: percentile(sorted, 50),
-    p95: percentile(sorted, 95),
-    p99: percentile(sorted, 99),
-    max: sorted.at(-1) ?? Number.NaN,
-    mean: sorted.length === 0 ? Number.NaN : sum / sorted.length,
-  };
-}
-
-const ms = (value: number): string => (Number.isFinite(value) ? `${Math.round(value)}` : 'n/a');
-const ratio = (a: number, b: number): string =>
-  Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? `${(a / b).toFixed(2)}x` : 'n/a';
+const ms = formatMs;
 const mib = (bytes: number): string => (Number.isFinite(bytes) ? `${(bytes / MIB).toFixed(0)} MiB` : 'n/a');
 const fixed = (value: number, digits = 2): string => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
-const sleep = (milliseconds: number) => new Promise((resolve) => setTimeout(resolve, milliseconds));
 const log = (line: string) => console.log(`[subscribers ${new Date().toISOString().slice(11, 23)}] ${line}`);
-
-function withTimeout<T>(promise: Promise<T>, milliseconds: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} took longer than ${milliseconds} ms`)), milliseconds);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** Runs `work` over `items` with at most `limit` in flight; results keep the input order. */
-async function mapLimit<T, R>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T, index: number) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const lanes = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index] as T, index);
-    }
-  });
-  await Promise.all(lanes);
-  return results;
-}
 
 const errorText = (error: unknown): string => {
   if (error instanceof Error) return error.message;

@@ -81,7 +81,10 @@ describe('tamper-evident history (real PostgreSQL)', () => {
     expect(report.checkedEvents).toBe(await env.db.replicaEvent.count({ where: { tenantId: seeded.tenant.id } }));
     expect(report.checkedAuditEntries).toBe(await env.db.auditEntry.count({ where: { tenantId: seeded.tenant.id } }));
     expect(report.checkedEvents).toBeGreaterThan(6);
-    expect(report.checkedAuditEntries).toBe(3);
+    // The seed's own seven changes (tenant, admin, key, two storage systems, template, assignment), then the
+    // three identities created through the API.
+    expect(report.checkedAuditEntries).toBe(10);
+    expect(await env.db.auditEntry.count({ where: { tenantId: seeded.tenant.id, actor: 'seed' } })).toBe(7);
 
     await expect(
       env.db.$executeRawUnsafe(`UPDATE replica_events SET message = 'x' WHERE tenant_id = '${seeded.tenant.id}'`),

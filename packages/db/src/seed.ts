@@ -2,9 +2,19 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Db } from './client.js';
 import type { PolicyTemplateVersion, SecondaryOrdering, Tenant } from './generated/prisma/client.js';
-import { createApiKey, createIdentity, createTenant } from './repositories/identities.js';
-import { assignPolicy, createPolicyTemplate } from './repositories/policies.js';
-import { createStorageSystem, type StorageSystemWithSpaces } from './repositories/storage.js';
+import {
+  assignPolicyAudited,
+  createApiKeyAudited,
+  createIdentityAudited,
+  createPolicyTemplateAudited,
+  createStorageSystemAudited,
+  createTenantAudited,
+} from './repositories/admin.js';
+import type { Actor } from './repositories/audit.js';
+import type { StorageSystemWithSpaces } from './repositories/storage.js';
+
+/** Seeded tenants are audited like any other: the demo and each test tenant show who made them. */
+const SEED_ACTOR: Actor = { identityId: null, label: 'seed' };
 
 const GIB = 1024 ** 3;
 
@@ -54,31 +64,32 @@ export interface SeededTenant {
  */
 export async function seedTenant(db: Db, options: SeedTenantOptions): Promise<SeededTenant> {
   const storage = options.storage ?? DEMO_STORAGE;
-  const tenant = await createTenant(db, { slug: options.slug, name: options.name });
-  const admin = await createIdentity(db, tenant.id, {
+  const tenant = await createTenantAudited(db, SEED_ACTOR, { slug: options.slug, name: options.name });
+  const admin = await createIdentityAudited(db, SEED_ACTOR, tenant.id, {
     externalId: 'admin',
     displayName: `${options.name} administrator`,
     roles: ['TENANT_ADMIN', 'OPERATOR'],
     groups: ['admins'],
   });
-  const key = await createApiKey(db, tenant.id, { identityId: admin.id, name: 'bootstrap key' });
+  const key = await createApiKeyAudited(db, SEED_ACTOR, tenant.id, { identityId: admin.id, name: 'bootstrap key' });
   const storageSystems: StorageSystemWithSpaces[] = [];
   for (const system of storage) {
     const root = path.join(options.storageRoot, system.name);
     await mkdir(root, { recursive: true });
     for (const space of system.spaces) await mkdir(path.join(root, space.name), { recursive: true });
     storageSystems.push(
-      await createStorageSystem(db, tenant.id, {
+      await createStorageSystemAudited(db, SEED_ACTOR, tenant.id, {
         name: system.name,
         kind: 'FILESYSTEM',
         config: { root },
         spaces: system.spaces,
+        healthy: true,
       }),
     );
   }
   const [primary, ...candidates] = storageSystems;
   if (primary === undefined) throw new Error('seedTenant needs at least one storage system');
-  const template = await createPolicyTemplate(db, tenant.id, {
+  const template = await createPolicyTemplateAudited(db, SEED_ACTOR, tenant.id, {
     name: 'standard protection',
     copies: options.copies ?? storageSystems.length,
     primaryStorageSystemId: primary.id,
@@ -88,7 +99,7 @@ export async function seedTenant(db: Db, options: SeedTenantOptions): Promise<Se
     dataClass: null,
     minCopies: options.minCopies ?? 1,
   });
-  await assignPolicy(db, tenant.id, { templateId: template.templateId, tenantDefault: true });
+  await assignPolicyAudited(db, SEED_ACTOR, tenant.id, { templateId: template.templateId, tenantDefault: true });
   return {
     tenant,
     adminIdentityId: admin.id,
@@ -123,7 +134,10 @@ export async function ensureDemoTenant(
     );
     if (saved !== undefined) return { credentials: saved, created: false };
     const admin = await db.identity.findFirstOrThrow({ where: { tenantId: existing.id, externalId: 'admin' } });
-    const key = await createApiKey(db, existing.id, { identityId: admin.id, name: 'demo key (reissued)' });
+    const key = await createApiKeyAudited(db, SEED_ACTOR, existing.id, {
+      identityId: admin.id,
+      name: 'demo key (reissued)',
+    });
     const credentials = { tenantSlug: DEMO_TENANT_SLUG, identity: 'admin', apiKey: key.secret };
     await saveCredentials(options.credentialsFile, credentials);
     return { credentials, created: false };

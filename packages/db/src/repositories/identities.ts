@@ -1,48 +1,9 @@
-import { generateApiSecret, hashSecret, prefixOf, verifySecret } from '../api-keys.js';
+import { prefixOf, verifySecret } from '../api-keys.js';
 import type { Db } from '../client.js';
-import type { Identity, Role, Tenant } from '../generated/prisma/client.js';
-
-export interface CreatedKey {
-  apiKeyId: string;
-  secret: string;
-  prefix: string;
-}
-
-export async function createTenant(db: Db, input: { slug: string; name: string }): Promise<Tenant> {
-  return db.tenant.create({ data: { slug: input.slug, name: input.name } });
-}
-
-export async function createIdentity(
-  db: Db,
-  tenantId: string,
-  input: { externalId: string; displayName: string; roles: Role[]; groups?: string[] },
-): Promise<Identity> {
-  return db.identity.create({
-    data: {
-      tenantId,
-      externalId: input.externalId,
-      displayName: input.displayName,
-      roles: input.roles,
-      groups: input.groups ?? [],
-    },
-  });
-}
+import type { Identity, Tenant } from '../generated/prisma/client.js';
 
 export async function findIdentity(db: Db, tenantId: string, identityId: string): Promise<Identity | null> {
   return db.identity.findFirst({ where: { id: identityId, tenantId } });
-}
-
-/** Issues an API key; only the hash is stored, the secret is returned once. */
-export async function createApiKey(
-  db: Db,
-  tenantId: string,
-  input: { identityId: string; name: string },
-): Promise<CreatedKey> {
-  const { secret, prefix } = generateApiSecret();
-  const key = await db.apiKey.create({
-    data: { tenantId, identityId: input.identityId, name: input.name, prefix, secretHash: await hashSecret(secret) },
-  });
-  return { apiKeyId: key.id, secret, prefix };
 }
 
 export interface KeyHolder {

@@ -1,49 +1,6 @@
 import type { Assignment, TemplateVersion } from '@echelon/domain';
 import type { Db } from '../client.js';
-import type { PolicyAssignment, PolicyTemplateVersion, SecondaryOrdering } from '../generated/prisma/client.js';
-
-export interface TemplateInput {
-  name: string;
-  copies: number;
-  primaryStorageSystemId: string;
-  candidateStorageSystemIds: string[];
-  delaySeconds: number;
-  ordering: SecondaryOrdering;
-  dataClass: string | null;
-  /** At least this many verified copies or the job fails; defaults to 1 (the primary). */
-  minCopies?: number;
-}
-
-/** Creates a template and publishes its version 1. */
-export async function createPolicyTemplate(
-  db: Db,
-  tenantId: string,
-  input: TemplateInput,
-): Promise<PolicyTemplateVersion> {
-  return db.$transaction(async (tx) => {
-    const template = await tx.policyTemplate.create({ data: { tenantId, name: input.name, latestVersion: 1 } });
-    return tx.policyTemplateVersion.create({
-      data: { tenantId, templateId: template.id, version: 1, ...input, minCopies: input.minCopies ?? 1 },
-    });
-  });
-}
-
-export async function assignPolicy(
-  db: Db,
-  tenantId: string,
-  input: { templateId: string; identityId?: string; group?: string; tenantDefault?: boolean; dataClass?: string },
-): Promise<PolicyAssignment> {
-  return db.policyAssignment.create({
-    data: {
-      tenantId,
-      templateId: input.templateId,
-      identityId: input.identityId ?? null,
-      group: input.group ?? null,
-      tenantDefault: input.tenantDefault ?? false,
-      dataClass: input.dataClass ?? null,
-    },
-  });
-}
+import type { PolicyTemplateVersion } from '../generated/prisma/client.js';
 
 export const toTemplateVersion = (row: PolicyTemplateVersion): TemplateVersion => ({
   templateId: row.templateId,

@@ -68,34 +68,6 @@ export function storageConnectionOf(system: StorageSystem, secretKey: Buffer | u
   return { id: system.id, kind: system.kind, config: { ...settings, ...(secrets as StorageSecrets) } };
 }
 
-export async function createStorageSystem(
-  db: Db,
-  tenantId: string,
-  input: {
-    name: string;
-    kind: StorageKind;
-    config: Record<string, unknown>;
-    spaces: { name: string; capacityBytes: number }[];
-  },
-): Promise<StorageSystemWithSpaces> {
-  return db.storageSystem.create({
-    data: {
-      tenantId,
-      name: input.name,
-      kind: input.kind,
-      config: input.config as object,
-      spaces: {
-        create: input.spaces.map((space) => ({
-          tenantId,
-          name: space.name,
-          capacityBytes: BigInt(space.capacityBytes),
-        })),
-      },
-    },
-    include: { spaces: { orderBy: { createdAt: 'asc' } } },
-  });
-}
-
 export async function listStorageSystems(db: Db, tenantId: string): Promise<StorageSystemWithSpaces[]> {
   return db.storageSystem.findMany({
     where: { tenantId },

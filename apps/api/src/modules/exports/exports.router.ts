@@ -1,12 +1,11 @@
 import { once } from 'node:events';
 import { auditEntriesBatch, historyBatch, historyWhere } from '@echelon/db';
-import { DomainError, isDomainError } from '@echelon/domain';
+import { DomainError, isDomainError, isUuid } from '@echelon/domain';
 import express from 'express';
 import { hasPermission, isMemberOnly, type Permission } from '../../auth.js';
 import { authenticate, rolesOf, type Services } from '../../context.js';
 
 const BATCH = 2000;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 type Row = Record<string, string | number | null>;
 
@@ -33,7 +32,7 @@ function dateParam(req: express.Request, name: string): Date | undefined {
 
 function idParam(req: express.Request, name: string): string | undefined {
   const value = query(req, name);
-  if (value !== undefined && !UUID.test(value))
+  if (value !== undefined && !isUuid(value))
     throw new DomainError('BAD_USER_INPUT', `${name} is not an id this API issued`);
   return value;
 }

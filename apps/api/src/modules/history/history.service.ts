@@ -1,18 +1,9 @@
 import { historyWhere, replicaHistoryPage } from '@echelon/db';
-import { DomainError, validateDatasetKey } from '@echelon/domain';
+import { DomainError, requireIdFilter, validateDatasetKey } from '@echelon/domain';
 import { isMemberOnly } from '../../auth.js';
 import { type RequestContext, tenantOf } from '../../context.js';
 import { toEventView } from '../jobs/jobs.mappers.js';
 import type { ReplicaEventConnectionView, ReplicaHistoryFilter } from './history.types.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Ids that are not UUIDs can match nothing; refusing them keeps the database from parsing garbage. */
-function checkId(value: string | null | undefined, field: string): void {
-  if (value !== null && value !== undefined && !UUID.test(value)) {
-    throw new DomainError('BAD_USER_INPUT', `${field} "${value.slice(0, 60)}" is not an id this API issued`, { field });
-  }
-}
 
 export const encodeEventCursor = (id: bigint): string => Buffer.from(`event:${id}`, 'utf8').toString('base64url');
 
@@ -42,9 +33,9 @@ export async function replicaHistory(
     throw new DomainError('BAD_USER_INPUT', `first must be between 1 and 1000, not ${first}`, { field: 'first' });
   }
   const scoped = filter ?? {};
-  checkId(scoped.identityId, 'identityId');
-  checkId(scoped.storageSystemId, 'storageSystemId');
-  checkId(scoped.jobId, 'jobId');
+  requireIdFilter(scoped.identityId, 'identityId');
+  requireIdFilter(scoped.storageSystemId, 'storageSystemId');
+  requireIdFilter(scoped.jobId, 'jobId');
   if (scoped.datasetKey !== null && scoped.datasetKey !== undefined) validateDatasetKey(scoped.datasetKey);
   if (scoped.since && scoped.until && scoped.since >= scoped.until) {
     throw new DomainError('BAD_USER_INPUT', 'since must be before until', { field: 'since' });

@@ -19,28 +19,14 @@ import {
   requireKnownIdShape,
   resolveScheme,
   retryWorkflowIdFor,
+  validateDataClass,
   validateDatasetKey,
 } from '@echelon/domain';
 import { isMemberOnly } from '../../auth.js';
 import { type RequestContext, rolesOf, tenantOf } from '../../context.js';
 import type { BackupJobFilter, PreviewSchemeInput, RequestBackupInput } from './jobs.inputs.js';
 
-const DATA_CLASS = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
-
-function validateDataClass(dataClass: string | null | undefined): string | null {
-  if (dataClass === null || dataClass === undefined) return null;
-  if (!DATA_CLASS.test(dataClass)) {
-    throw new DomainError(
-      'BAD_USER_INPUT',
-      `dataClass "${dataClass.slice(0, 80)}" is not valid: use up to 64 letters, digits, ".", "_" and "-"`,
-      {
-        field: 'dataClass',
-      },
-    );
-  }
-  return dataClass;
-}
 
 /**
  * The identity whose data a request concerns: the caller by default; another identity of the tenant only for
