@@ -111,7 +111,18 @@ describe('streamed exports of history and audit entries (real stack)', () => {
       headers: { authorization: `Bearer ${tenant.apiKey}` },
     });
     expect(audit.status).toBe(200);
-    expect(await audit.json()).toEqual([]);
+    // The seed's own audited changes, oldest first, linked into the tenant's chain.
+    const entries = (await audit.json()) as { action: string; actor: string; chainSeq: number; rowHash: string }[];
+    expect(entries.map((entry) => entry.action)).toEqual([
+      'tenant.create',
+      'identity.create',
+      'apiKey.create',
+      'storageSystem.create',
+      'policyTemplate.create',
+      'policy.assign',
+    ]);
+    expect(entries.map((entry) => entry.chainSeq)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(entries.every((entry) => entry.actor === 'seed' && /^[0-9a-f]{64}$/.test(entry.rowHash))).toBe(true);
   });
 
   it('answers bad requests with clean errors', async () => {
