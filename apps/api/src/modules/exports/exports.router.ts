@@ -5,7 +5,7 @@ import express from 'express';
 import { hasPermission, isMemberOnly, type Permission } from '../../auth.js';
 import { authenticate, rolesOf, type Services } from '../../context.js';
 
-const BATCH = 2000;
+const BATCH = 1000;
 
 type Row = Record<string, string | number | null>;
 
