@@ -127,7 +127,12 @@ describe('streamed exports of history and audit entries (real stack)', () => {
     expect(response.statusCode).toBe(200);
     // Take one chunk, then stop reading for longer than PostgreSQL takes to publish a backend's statistics.
     const chunks: Buffer[] = [];
-    await new Promise<void>((resolve) => response.once('data', (chunk: Buffer) => (chunks.push(chunk), resolve())));
+    await new Promise<void>((resolve) =>
+      response.once('data', (chunk: Buffer) => {
+        chunks.push(chunk);
+        resolve();
+      }),
+    );
     response.pause();
     await new Promise((resolve) => setTimeout(resolve, 11_000));
     const whilePaused = (await rowsRead()) - before;
