@@ -161,4 +161,41 @@ describe('tamper-evident history (real PostgreSQL)', () => {
     const clean = await tenantWithHistory();
     expect((await verify(clean)).ok).toBe(true);
   });
+
+  it('gives a tenant\'s rows ids in commit order, so "after id N" never skips a row that commits late', async () => {
+    const seeded = await tenantWithHistory();
+    const replica = await env.db.replica.findFirstOrThrow({ where: { tenantId: seeded.tenant.id } });
+    // A test-only trigger that runs before the chain's (triggers fire in name order) and stalls one insert after
+    // its column defaults were evaluated: the window in which an id drawn early could commit after a later one.
+    await env.db.$executeRawUnsafe(`
+      CREATE FUNCTION test_stall_insert() RETURNS trigger AS $$
+      BEGIN IF NEW.message = 'stall' THEN PERFORM pg_sleep(1.5); END IF; RETURN NEW; END; $$ LANGUAGE plpgsql`);
+    await env.db.$executeRawUnsafe(
+      'CREATE TRIGGER replica_events_0_stall BEFORE INSERT ON replica_events FOR EACH ROW EXECUTE FUNCTION test_stall_insert()',
+    );
+    try {
+      const insert = (message: string) =>
+        env.db.$queryRawUnsafe<{ id: bigint; chain_seq: bigint }[]>(
+          `INSERT INTO replica_events (tenant_id, job_id, replica_id, status, bytes_copied, message)
+           VALUES ($1::uuid, $2::uuid, $3::uuid, 'COPYING', 1, $4) RETURNING id, chain_seq`,
+          seeded.tenant.id,
+          replica.jobId,
+          replica.id,
+          message,
+        );
+      // Prisma's promises are lazy: then() sends the statement now.
+      const stalled = insert('stall').then((rows) => rows);
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      const [quick] = await insert('quick');
+      const [late] = await stalled;
+      if (quick === undefined || late === undefined) throw new Error('no rows');
+      // The stalled insert started first but committed last: its id must still be the larger one.
+      expect(late.id).toBeGreaterThan(quick.id);
+      expect(late.chain_seq).toBe(quick.chain_seq + 1n);
+    } finally {
+      await env.db.$executeRawUnsafe('DROP TRIGGER replica_events_0_stall ON replica_events');
+      await env.db.$executeRawUnsafe('DROP FUNCTION test_stall_insert()');
+    }
+    expect((await verify(seeded)).ok).toBe(true);
+  });
 });
