@@ -8,7 +8,7 @@ import {
   type Tenant,
 } from '@echelon/db';
 import { DomainError } from '@echelon/domain';
-import type { EventHub } from '@echelon/events';
+import type { EventHub, JobFeeds, JobUpdateFeeds } from '@echelon/events';
 import type { BackupClient } from '@echelon/temporal';
 import { timingSafeEqual } from 'node:crypto';
 
@@ -23,6 +23,10 @@ export interface Services {
   config: EchelonConfig;
   db: Db;
   hub: EventHub;
+  /** Live replica events, one shared read per job for all subscribers of this process. */
+  feeds: JobFeeds;
+  /** backupJobUpdated, one shared read per changed job and tenant. */
+  jobUpdates: JobUpdateFeeds;
   backups: BackupClient;
 }
 

@@ -1,6 +1,6 @@
 import { loadConfig, required } from '@echelon/config';
 import { createDb } from '@echelon/db';
-import { EventHub } from '@echelon/events';
+import { EventHub, JobFeeds, JobUpdateFeeds } from '@echelon/events';
 import { createBackupClient } from '@echelon/temporal';
 import { createApiServer } from './server.js';
 
@@ -11,6 +11,11 @@ async function main(): Promise<void> {
   const db = createDb(databaseUrl);
   const hub = new EventHub(databaseUrl, (message) => console.warn(message));
   await hub.start();
+  // Subscription reads have their own small pool: a burst of subscribers never starves requests.
+  const liveDb = createDb(databaseUrl, { max: 4 });
+  const warn = (message: string) => console.warn(message);
+  const feeds = new JobFeeds(liveDb, hub, warn);
+  const jobUpdates = new JobUpdateFeeds(liveDb, hub, 150, warn);
   const backups = await createBackupClient({
     address: required(config.temporalAddress, 'TEMPORAL_ADDRESS'),
     namespace: config.temporalNamespace,
@@ -20,7 +25,7 @@ async function main(): Promise<void> {
   const pending = await db.backupJob.findMany({ where: { status: 'PENDING' }, select: { id: true, tenantId: true } });
   for (const job of pending) await backups.start({ tenantId: job.tenantId, jobId: job.id });
 
-  const server = await createApiServer({ config, db, hub, backups });
+  const server = await createApiServer({ config, db, hub, feeds, jobUpdates, backups });
   server.httpServer.listen(config.apiPort, () => {
     console.log(`api listening on http://localhost:${config.apiPort}/graphql`);
   });
@@ -30,7 +35,10 @@ async function main(): Promise<void> {
     stopping = true;
     console.log(`api: ${signal} received, shutting down`);
     await server.close();
+    feeds.stop();
+    jobUpdates.stop();
     await hub.stop();
+    await liveDb.$disconnect();
     await backups.close();
     await db.$disconnect();
     process.exit(0);

@@ -844,4 +844,63 @@ describe('another tenant’s objects are NOT_FOUND everywhere (real stack)', () 
     expect(job.id).not.toBe(B.completedJob.id);
     expect((await env.db.backupJob.findUniqueOrThrow({ where: { id: job.id } })).tenantId).toBe(a.tenant.id);
   });
+
+  // Last: it adds jobs to B, which the tests above compare against their snapshot.
+  it("keeps a MEMBER's subscriptions to its own jobs", async () => {
+    const { createApiKey } = await gqlOk<{ createApiKey: { secret: string } }>(
+      env.apiUrl,
+      b.apiKey,
+      'mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret } }',
+      { input: { identityId: B.memberId, name: 'b member live key' } },
+    );
+    const memberKey = createApiKey.secret;
+    const memberWatch = watchJobUpdates(env.apiUrl, memberKey);
+    const adminWatch = watchJobUpdates(env.apiUrl, b.apiKey);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const own = await requestBackup(memberKey, {
+      datasetKey: 'b-member/own',
+      uploadId: await uploadBytes(env.apiUrl, memberKey, randomData(64 * 1024)),
+    });
+    const colleague = await requestBackup(b.apiKey, {
+      datasetKey: 'b-only/colleague',
+      uploadId: await uploadBytes(env.apiUrl, b.apiKey, randomData(64 * 1024)),
+    });
+    // The member follows its own job's events; the colleague's job does not exist for it.
+    const events = await firstSubscriptionOutcome(
+      env.apiUrl,
+      memberKey,
+      'subscription($jobId: ID!) { replicaProgress(jobId: $jobId) { id jobId } }',
+      { jobId: own.id },
+    );
+    expect(events).toMatchObject({ data: { replicaProgress: { jobId: own.id } } });
+    const refused = await firstSubscriptionOutcome(
+      env.apiUrl,
+      memberKey,
+      'subscription($jobId: ID!) { replicaProgress(jobId: $jobId) { id jobId } }',
+      { jobId: colleague.id },
+    );
+    expect((refused.errors ?? []).map((error) => error.extensions?.code)).toEqual(['NOT_FOUND']);
+    await waitForJob(memberKey, own.id, ended);
+    await waitForJob(b.apiKey, colleague.id, ended);
+    const deadline = Date.now() + 10_000;
+    const finished = (seen: { id: string; status: string }[], id: string) =>
+      seen.some((job) => job.id === id && job.status === 'COMPLETED');
+    while (
+      !(
+        finished(adminWatch.seen, own.id) &&
+        finished(adminWatch.seen, colleague.id) &&
+        finished(memberWatch.seen, own.id)
+      ) &&
+      Date.now() < deadline
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await memberWatch.stop();
+    await adminWatch.stop();
+    // The tenant admin hears of both jobs; the member only of its own, however many updates there were.
+    expect(new Set(adminWatch.seen.map((job) => job.id))).toEqual(new Set([own.id, colleague.id]));
+    expect(new Set(memberWatch.seen.map((job) => job.id))).toEqual(new Set([own.id]));
+    expect(finished(memberWatch.seen, own.id)).toBe(true);
+    expect(memberWatch.failures).toEqual([]);
+  });
 });

@@ -1,3 +1,3 @@
-export * from './channel.js';
+export * from './feed.js';
 export * from './hub.js';
-export * from './streams.js';
+export * from './updates.js';

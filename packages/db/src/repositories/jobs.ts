@@ -149,6 +149,11 @@ export async function getJob(db: Db, tenantId: string, jobId: string): Promise<J
   return db.backupJob.findFirst({ where: { id: jobId, tenantId }, include: JOB_INCLUDE });
 }
 
+/** Several jobs of a tenant at once (ids of other tenants are ignored). */
+export async function getJobs(db: Db, tenantId: string, jobIds: readonly string[]): Promise<JobWithRelations[]> {
+  return db.backupJob.findMany({ where: { id: { in: [...jobIds] }, tenantId }, include: JOB_INCLUDE });
+}
+
 export interface JobFilter {
   datasetKey?: string | null;
   identityId?: string | null;
@@ -433,16 +438,34 @@ export async function startRetry(
   return { replica, job: await setJobStatus(db, tenantId, job.id, 'RUNNING', null) };
 }
 
+export type ReplicaEventWithReplica = ReplicaEvent & { replica: Replica };
+
+/**
+ * A job's events after `afterEventId`, oldest first, each with its replica as it is now. Ids of one tenant's
+ * events are drawn in commit order (see the chain_ordered_ids migration), so reading "after the last id seen"
+ * never skips an event that commits late.
+ */
 export async function eventsAfter(
   db: Db,
   tenantId: string,
   jobId: string,
   afterEventId: bigint,
   limit = 1000,
-): Promise<ReplicaEvent[]> {
+): Promise<ReplicaEventWithReplica[]> {
   return db.replicaEvent.findMany({
     where: { tenantId, jobId, id: { gt: afterEventId } },
+    include: { replica: true },
     orderBy: { id: 'asc' },
     take: limit,
   });
+}
+
+/** The id of a job's newest event, 0 when it has none. */
+export async function lastEventId(db: Db, tenantId: string, jobId: string): Promise<bigint> {
+  const newest = await db.replicaEvent.findFirst({
+    where: { tenantId, jobId },
+    orderBy: { id: 'desc' },
+    select: { id: true },
+  });
+  return newest?.id ?? 0n;
 }

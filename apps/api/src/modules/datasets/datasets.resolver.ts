@@ -3,7 +3,7 @@ import { DomainError, datasetCompliance, isUuid, validateDatasetKey } from '@ech
 import { Arg, Authorized, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
 import { isMemberOnly } from '../../auth.js';
 import { type RequestContext, tenantOf } from '../../context.js';
-import { toJobView } from '../jobs/jobs.mappers.js';
+import { requestStorage, toJobView } from '../jobs/jobs.mappers.js';
 import { findJob } from '../jobs/jobs.service.js';
 import { BackupJobView } from '../jobs/jobs.types.js';
 import { toIdentityView } from '../viewer/viewer.mappers.js';
@@ -65,7 +65,7 @@ export class DatasetsResolver {
   async job(@Ctx() context: RequestContext, @Root() version: DatasetVersionView): Promise<BackupJobView> {
     const job = await findJob(context, version.jobId);
     if (job === null) throw new DomainError('NOT_FOUND', `backup job ${version.jobId} does not exist in this tenant`);
-    return toJobView(context, job);
+    return toJobView(requestStorage(context), job);
   }
 }
 

@@ -2,7 +2,7 @@ import { historyWhere, replicaHistoryPage } from '@echelon/db';
 import { DomainError, requireIdFilter, validateDatasetKey } from '@echelon/domain';
 import { isMemberOnly } from '../../auth.js';
 import { type RequestContext, tenantOf } from '../../context.js';
-import { toEventView } from '../jobs/jobs.mappers.js';
+import { requestStorage, toEventView } from '../jobs/jobs.mappers.js';
 import type { ReplicaEventConnectionView, ReplicaHistoryFilter } from './history.types.js';
 
 export const encodeEventCursor = (id: bigint): string => Buffer.from(`event:${id}`, 'utf8').toString('base64url');
@@ -42,11 +42,10 @@ export async function replicaHistory(
   }
   const where = historyWhere(tenant.id, scoped, isMemberOnly(identity.roles) ? identity.id : null);
   const page = await replicaHistoryPage(context.db, where, first, after ? decodeEventCursor(after) : null);
-  const edges = await Promise.all(
-    page.events.map(async (event) => ({
-      cursor: encodeEventCursor(event.id),
-      node: await toEventView(context, event, event.replica),
-    })),
-  );
+  const storage = requestStorage(context);
+  const edges = page.events.map((event) => ({
+    cursor: encodeEventCursor(event.id),
+    node: toEventView(storage, event, event.replica),
+  }));
   return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } };
 }

@@ -1,6 +1,14 @@
-import type { JobWithRelations, Replica, ReplicaEvent } from '@echelon/db';
+import {
+  type Db,
+  type JobWithRelations,
+  listStorageSystems,
+  type Replica,
+  type ReplicaEvent,
+  type StorageSystemWithSpaces,
+} from '@echelon/db';
+import type { SharedLookups } from '@echelon/events';
 import type { RequestContext } from '../../context.js';
-import { spaceView, storageSystemView } from '../storage/storage.mappers.js';
+import { spaceViewIn, storageSystemViewIn } from '../storage/storage.mappers.js';
 import { toIdentityView } from '../viewer/viewer.mappers.js';
 import type {
   BackupJobStatusEnum,
@@ -11,17 +19,39 @@ import type {
   ReplicaView,
 } from './jobs.types.js';
 
-export async function toReplicaView(context: RequestContext, replica: Replica): Promise<ReplicaView> {
-  const [storageSystem, space] = await Promise.all([
-    storageSystemView(context, replica.storageSystemId),
-    spaceView(context, replica.spaceId),
-  ]);
+/** Where a view finds its tenant's storage systems: a request's cache, or the shared lookups of a live read. */
+export type StorageLookup = () => Promise<Map<string, StorageSystemWithSpaces>>;
+
+/** A request's storage systems (read at most once per request). */
+export const requestStorage =
+  (context: RequestContext): StorageLookup =>
+  () =>
+    context.storageSystems();
+
+/**
+ * The storage systems as they are when a live read happened, loaded only if some subscriber selects them and
+ * then shared by all subscribers of that read (so capacity figures are current, and nobody pays for them unasked).
+ */
+export const sharedStorage =
+  (db: Db, tenantId: string, lookups: SharedLookups): StorageLookup =>
+  () =>
+    lookups.once('storage', async () => {
+      const systems = await listStorageSystems(db, tenantId);
+      return new Map(systems.map((system) => [system.id, system]));
+    });
+
+/** Storage system and space are getters: they are read only when the query selects them. */
+export function toReplicaView(storage: StorageLookup, replica: Replica): ReplicaView {
   return {
     id: replica.id,
     role: replica.role as ReplicaRoleEnum,
     order: replica.order,
-    storageSystem,
-    space,
+    get storageSystem() {
+      return storage().then((systems) => storageSystemViewIn(systems, replica.storageSystemId));
+    },
+    get space() {
+      return storage().then((systems) => spaceViewIn(systems, replica.spaceId));
+    },
     status: replica.status as ReplicaStatusEnum,
     scheduledAt: replica.scheduledAt,
     startedAt: replica.startedAt,
@@ -36,7 +66,7 @@ export async function toReplicaView(context: RequestContext, replica: Replica): 
 }
 
 /** The scheme is resolved only when a query asks for it (see JobsResolver.scheme). */
-export async function toJobView(context: RequestContext, job: JobWithRelations): Promise<BackupJobView> {
+export function toJobView(storage: StorageLookup, job: JobWithRelations): BackupJobView {
   return {
     id: job.id,
     datasetKey: job.datasetVersion.dataset.key,
@@ -44,23 +74,19 @@ export async function toJobView(context: RequestContext, job: JobWithRelations):
     identity: toIdentityView(job.identity),
     status: job.status as BackupJobStatusEnum,
     statusReason: job.statusReason,
-    replicas: await Promise.all(job.replicas.map((replica) => toReplicaView(context, replica))),
+    replicas: job.replicas.map((replica) => toReplicaView(storage, replica)),
     createdAt: job.createdAt,
     completedAt: job.completedAt,
     row: job,
   } as BackupJobView;
 }
 
-export async function toEventView(
-  context: RequestContext,
-  event: ReplicaEvent,
-  replica: Replica,
-): Promise<ReplicaEventView> {
+export function toEventView(storage: StorageLookup, event: ReplicaEvent, replica: Replica): ReplicaEventView {
   return {
     id: event.id.toString(),
     at: event.at,
     jobId: event.jobId,
-    replica: await toReplicaView(context, replica),
+    replica: toReplicaView(storage, replica),
     status: event.status as ReplicaStatusEnum,
     bytesCopied: Number(event.bytesCopied),
     message: event.message,

@@ -4,7 +4,7 @@ import type { RequestContext } from '../../context.js';
 import { toSchemeView } from '../policies/policies.mappers.js';
 import { BackupSchemeView } from '../policies/policies.types.js';
 import { BackupJobFilter, PreviewSchemeInput, RequestBackupInput } from './jobs.inputs.js';
-import { toJobView, toReplicaView } from './jobs.mappers.js';
+import { requestStorage, toJobView, toReplicaView } from './jobs.mappers.js';
 import {
   cancelBackup,
   findJob,
@@ -23,7 +23,7 @@ export class JobsResolver {
   @Query(() => BackupJobView, { nullable: true })
   async backupJob(@Ctx() context: RequestContext, @Arg('id', () => ID) id: string): Promise<BackupJobView | null> {
     const job = await findJob(context, id);
-    return job === null ? null : toJobView(context, job);
+    return job === null ? null : toJobView(requestStorage(context), job);
   }
 
   @Authorized('job:read')
@@ -35,9 +35,8 @@ export class JobsResolver {
     @Arg('after', () => String, { nullable: true }) after: string | null,
   ): Promise<BackupJobConnectionView> {
     const page = await findJobs(context, filter, first ?? 50, after);
-    const edges = await Promise.all(
-      page.jobs.map(async (job) => ({ cursor: encodeJobCursor(job), node: await toJobView(context, job) })),
-    );
+    const storage = requestStorage(context);
+    const edges = page.jobs.map((job) => ({ cursor: encodeJobCursor(job), node: toJobView(storage, job) }));
     return {
       edges,
       pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null },
@@ -61,25 +60,25 @@ export class JobsResolver {
     @Ctx() context: RequestContext,
     @Arg('input', () => RequestBackupInput) input: RequestBackupInput,
   ): Promise<BackupJobView> {
-    return toJobView(context, await requestBackup(context, input));
+    return toJobView(requestStorage(context), await requestBackup(context, input));
   }
 
   @Authorized('job:cancel')
   @Mutation(() => BackupJobView)
   async cancelBackup(@Ctx() context: RequestContext, @Arg('id', () => ID) id: string): Promise<BackupJobView> {
-    return toJobView(context, await cancelBackup(context, id));
+    return toJobView(requestStorage(context), await cancelBackup(context, id));
   }
 
   @Authorized('job:expedite')
   @Mutation(() => BackupJobView, { description: 'skip the remaining delays of a job' })
   async replicateNow(@Ctx() context: RequestContext, @Arg('id', () => ID) id: string): Promise<BackupJobView> {
-    return toJobView(context, await replicateNow(context, id));
+    return toJobView(requestStorage(context), await replicateNow(context, id));
   }
 
   @Authorized('replica:retry')
   @Mutation(() => ReplicaView, { description: 'a FAILED replica, once the storage is fixed' })
   async retryReplica(@Ctx() context: RequestContext, @Arg('id', () => ID) id: string): Promise<ReplicaView> {
-    return toReplicaView(context, await retryReplica(context, id));
+    return toReplicaView(requestStorage(context), await retryReplica(context, id));
   }
 
   @FieldResolver(() => BackupSchemeView)

@@ -38,8 +38,9 @@ export class ReplicaView {
   @Field(() => ID) id!: string;
   @Field(() => ReplicaRoleEnum) role!: ReplicaRoleEnum;
   @Field(() => Int, { description: '0 = primary, 1.. = secondaries in write order' }) order!: number;
-  @Field(() => StorageSystemView) storageSystem!: StorageSystemView;
-  @Field(() => BackupSpaceView, { nullable: true }) space!: BackupSpaceView | null;
+  /** Promises: read only when selected (see toReplicaView). */
+  @Field(() => StorageSystemView) storageSystem!: Promise<StorageSystemView>;
+  @Field(() => BackupSpaceView, { nullable: true }) space!: Promise<BackupSpaceView | null>;
   @Field(() => ReplicaStatusEnum) status!: ReplicaStatusEnum;
   @Field(() => DateTimeScalar, { nullable: true }) scheduledAt!: Date | null;
   @Field(() => DateTimeScalar, { nullable: true }) startedAt!: Date | null;

@@ -1,21 +1,24 @@
 import { listTemplateVersionNumbers, type PolicyTemplateVersion } from '@echelon/db';
 import type { ResolvedScheme } from '@echelon/domain';
 import type { RequestContext } from '../../context.js';
-import { storageSystemView } from '../storage/storage.mappers.js';
+import { storageSystemViewIn } from '../storage/storage.mappers.js';
 import type { StorageSystemView } from '../storage/storage.types.js';
 import type { BackupSchemeView, PolicyTemplateView, SecondaryOrderingEnum } from './policies.types.js';
 
 /** A system that was deleted since still shows, by id, rather than failing the whole answer. */
 async function systemOrPlaceholder(context: RequestContext, id: string): Promise<StorageSystemView> {
-  return storageSystemView(context, id).catch(() => ({
-    id,
-    name: `(removed storage system ${id})`,
-    kind: 'FILESYSTEM' as StorageSystemView['kind'],
-    spaces: [],
-    capacityBytes: 0,
-    remainingBytes: 0,
-    healthy: false,
-  }));
+  const systems = await context.storageSystems();
+  return systems.has(id)
+    ? storageSystemViewIn(systems, id)
+    : {
+        id,
+        name: `(removed storage system ${id})`,
+        kind: 'FILESYSTEM' as StorageSystemView['kind'],
+        spaces: [],
+        capacityBytes: 0,
+        remainingBytes: 0,
+        healthy: false,
+      };
 }
 
 export async function toTemplateView(context: RequestContext, row: PolicyTemplateVersion): Promise<PolicyTemplateView> {

@@ -1,15 +1,10 @@
-import { getReplica } from '@echelon/db';
 import { DomainError } from '@echelon/domain';
-import { streamJobChanges, streamReplicaEvents } from '@echelon/events';
 import { Arg, Authorized, ID, Resolver, Root, Subscription } from 'type-graphql';
 import { hasPermission, isMemberOnly, type Permission } from '../../auth.js';
-import { createContext, type RequestContext, rolesOf, tenantOf } from '../../context.js';
-import { toEventView, toJobView } from '../jobs/jobs.mappers.js';
+import { type RequestContext, rolesOf, tenantOf } from '../../context.js';
+import { sharedStorage, toEventView, toJobView } from '../jobs/jobs.mappers.js';
 import { findJob } from '../jobs/jobs.service.js';
 import { BackupJobView, ReplicaEventView } from '../jobs/jobs.types.js';
-
-/** How long job changes are gathered before one update per job is pushed. */
-const JOB_UPDATE_COALESCE_MS = 150;
 
 function authorize(context: RequestContext, permission: Permission) {
   const scope = tenantOf(context);
@@ -19,25 +14,12 @@ function authorize(context: RequestContext, permission: Permission) {
   return scope;
 }
 
-/** Maps each item of `source` with `map`, in order; ending the result ends the source. */
-async function* mapStream<T, U>(
-  source: AsyncIterableIterator<T>,
-  map: (item: T) => Promise<U | undefined>,
-): AsyncGenerator<U> {
-  try {
-    for await (const item of source) {
-      const mapped = await map(item);
-      if (mapped !== undefined) yield mapped;
-    }
-  } finally {
-    await source.return?.();
-  }
-}
-
+/**
+ * A job's events from the process's shared feed of that job: read once for all subscribers, mapped here
+ * without further reads (storage figures only if selected, once per read for everyone).
+ */
 async function* replicaProgressStream(context: RequestContext, jobId: string, afterEventId: string | null) {
   const { tenant } = authorize(context, 'job:read');
-  const job = await findJob(context, jobId);
-  if (job === null) throw new DomainError('NOT_FOUND', `backup job ${jobId} does not exist in this tenant`);
   let after = 0n;
   if (afterEventId !== null) {
     if (!/^\d{1,19}$/.test(afterEventId)) {
@@ -48,51 +30,30 @@ async function* replicaProgressStream(context: RequestContext, jobId: string, af
     }
     after = BigInt(afterEventId);
   }
-  const events = streamReplicaEvents(context.db, context.hub, { tenantId: tenant.id, jobId, afterEventId: after });
-  yield* mapStream(events, async (event) => {
-    // A fresh context per event: capacity figures in the replica's space must be current.
-    const eventContext = createContext(context, context.principal);
-    const replica = await getReplica(context.db, tenant.id, event.replicaId);
-    return replica === null ? undefined : toEventView(eventContext, event, replica);
-  });
+  const job = await findJob(context, jobId);
+  if (job === null) throw new DomainError('NOT_FOUND', `backup job ${jobId} does not exist in this tenant`);
+  const items = context.feeds.subscribe({ tenantId: tenant.id, jobId, afterEventId: after });
+  try {
+    for await (const item of items) {
+      yield toEventView(sharedStorage(context.db, tenant.id, item.lookups), item.event, item.replica);
+    }
+  } finally {
+    await items.return?.();
+  }
 }
 
+/** The tenant's jobs as they change, each read once per change for every subscriber; a MEMBER sees its own. */
 async function* jobUpdateStream(context: RequestContext) {
   const { tenant, identity } = authorize(context, 'job:read');
   const memberOnly = isMemberOnly(identity.roles);
-  const changes = streamJobChanges(context.hub, tenant.id);
-  const pending = new Set<string>();
-  let timer: NodeJS.Timeout | undefined;
-  let wake: (() => void) | undefined;
-  const pump = (async () => {
-    for await (const jobId of changes) {
-      pending.add(jobId);
-      timer ??= setTimeout(() => {
-        timer = undefined;
-        wake?.();
-      }, JOB_UPDATE_COALESCE_MS);
-    }
-    wake?.();
-  })();
+  const updates = context.jobUpdates.subscribe(tenant.id);
   try {
-    for (;;) {
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-      });
-      const ids = [...pending];
-      pending.clear();
-      if (ids.length === 0) break;
-      for (const jobId of ids) {
-        const eventContext = createContext(context, context.principal);
-        const job = await findJob(eventContext, jobId);
-        if (job === null || (memberOnly && job.identityId !== identity.id)) continue;
-        yield await toJobView(eventContext, job);
-      }
+    for await (const { job, lookups } of updates) {
+      if (memberOnly && job.identityId !== identity.id) continue;
+      yield toJobView(sharedStorage(context.db, tenant.id, lookups), job);
     }
   } finally {
-    if (timer) clearTimeout(timer);
-    await changes.return?.();
-    await pump;
+    await updates.return?.();
   }
 }
 

@@ -1,6 +1,5 @@
 import type { BackupSpace, StorageSystemWithSpaces } from '@echelon/db';
 import { DomainError } from '@echelon/domain';
-import type { RequestContext } from '../../context.js';
 import type { BackupSpaceView, StorageKindEnum, StorageSystemView } from './storage.types.js';
 
 export const toSpaceView = (space: BackupSpace): BackupSpaceView => {
@@ -28,16 +27,20 @@ export const toStorageSystemView = (system: StorageSystemWithSpaces): StorageSys
   };
 };
 
-/** A storage system of the caller's tenant, from the per-request cache. */
-export async function storageSystemView(context: RequestContext, id: string): Promise<StorageSystemView> {
-  const system = (await context.storageSystems()).get(id);
+/** A storage system among a tenant's systems. */
+export function storageSystemViewIn(systems: Map<string, StorageSystemWithSpaces>, id: string): StorageSystemView {
+  const system = systems.get(id);
   if (system === undefined) throw new DomainError('NOT_FOUND', `storage system ${id} does not exist in this tenant`);
   return toStorageSystemView(system);
 }
 
-export async function spaceView(context: RequestContext, spaceId: string | null): Promise<BackupSpaceView | null> {
+/** A backup space among a tenant's systems; null when the replica has none (yet). */
+export function spaceViewIn(
+  systems: Map<string, StorageSystemWithSpaces>,
+  spaceId: string | null,
+): BackupSpaceView | null {
   if (spaceId === null) return null;
-  for (const system of (await context.storageSystems()).values()) {
+  for (const system of systems.values()) {
     const space = system.spaces.find((candidate) => candidate.id === spaceId);
     if (space !== undefined) return toSpaceView(space);
   }
