@@ -28,6 +28,18 @@ export interface LivePlan {
   /** When the current wait ends (ISO), while waiting. */
   waitingUntil: string | null;
   skipDelays: boolean;
+  /** Each copy records the next replica WAITING and the delay runs from its completedAt (newer runs). */
+  handOver: boolean;
+}
+
+/** What a copy activity reports to the workflow. */
+export interface CopyResult {
+  /** False when there was no replica left to write at that order. */
+  hasReplica: boolean;
+  /** When the copy was verified (ISO); the next secondary is due `delaySeconds` later. */
+  completedAt?: string | null;
+  /** With hand-over: whether a later replica is still to be written (now WAITING). */
+  nextPending?: boolean;
 }
 
 /** Ends the current and every later delay of the job. */

@@ -103,8 +103,8 @@ const BREAKING_EDITS: {
     edit: (source) =>
       replaceOnce(
         replaceOnce(source, '  setHandler,\n} from', '  setHandler,\n  sleep,\n} from'),
-        '      await copies.copyPrimary(input);\n',
-        "      await sleep('1 second');\n      await copies.copyPrimary(input);\n",
+        '      primary = await copies.copyPrimary({ ...input, handOver: plan.handOver });\n',
+        "      await sleep('1 second');\n      primary = await copies.copyPrimary({ ...input, handOver: plan.handOver });\n",
       ),
   },
   {
@@ -114,14 +114,14 @@ const BREAKING_EDITS: {
       replaceOnce(
         replaceOnce(
           source,
-          '    const waiting = await bookkeeping.markWaiting({ ...input, order, delaySeconds: plan.delaySeconds });\n' +
-            '    if (!waiting.hasReplica) break;\n',
+          '      const waiting = await bookkeeping.markWaiting({ ...input, order, delaySeconds: plan.delaySeconds });\n' +
+            '      if (!waiting.hasReplica) break;\n',
           '',
         ),
-        "    plan.phase = 'copying';\n    try {\n      const copied",
-        '    const waiting = await bookkeeping.markWaiting({ ...input, order, delaySeconds: plan.delaySeconds });\n' +
-          '    if (!waiting.hasReplica) break;\n' +
-          "    plan.phase = 'copying';\n    try {\n      const copied",
+        "    plan.phase = 'copying';\n    handedOver = undefined;\n",
+        '    if (!handedOver?.completedAt)\n' +
+          '      await bookkeeping.markWaiting({ ...input, order, delaySeconds: plan.delaySeconds });\n' +
+          "    plan.phase = 'copying';\n    handedOver = undefined;\n",
       ),
   },
 ];

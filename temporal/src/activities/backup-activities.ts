@@ -26,7 +26,7 @@ import { loadConfig } from '@echelon/config';
 import { DomainError, isDomainError, orderSecondaries, type ResolvedScheme } from '@echelon/domain';
 import { adapterFor, ChecksumMismatchError, objectKeyFor } from '@echelon/storage';
 import { type Readable, Transform } from 'node:stream';
-import type { BackupWorkflowInput, BackupWorkflowResult, RetryReplicaInput } from '../shared.js';
+import type { BackupWorkflowInput, BackupWorkflowResult, CopyResult, RetryReplicaInput } from '../shared.js';
 
 export interface ActivityDeps {
   db: Db;
@@ -235,6 +235,31 @@ export function createActivities(deps: ActivityDeps) {
     });
   };
 
+  /**
+   * The copy at `order` is verified: with hand-over, the next replica still to write is recorded WAITING, due
+   * `delaySeconds` after this copy's completedAt, so the workflow can time the delay from the completion itself.
+   */
+  const handOver = async (input: BackupWorkflowInput, order: number, handOverNext: boolean): Promise<CopyResult> => {
+    const job = await loadJob(input);
+    const done = replicaAt(job, order);
+    const completedAt = done?.completedAt ?? null;
+    if (!handOverNext || completedAt === null) return { hasReplica: true, completedAt: completedAt?.toISOString() };
+    const next = job.replicas.find(
+      (replica) => replica.order > order && (replica.status === 'PLANNED' || replica.status === 'WAITING'),
+    );
+    if (next?.status === 'PLANNED') {
+      const delaySeconds = (job.scheme as unknown as ResolvedScheme).delaySeconds;
+      await transitionReplica(db, {
+        tenantId: input.tenantId,
+        replicaId: next.id,
+        to: 'WAITING',
+        patch: { scheduledAt: new Date(completedAt.getTime() + delaySeconds * 1000) },
+        message: `waiting ${delaySeconds} s after the previous copy`,
+      });
+    }
+    return { hasReplica: true, completedAt: completedAt.toISOString(), nextPending: next !== undefined };
+  };
+
   return {
     async startJob(input: BackupWorkflowInput): Promise<{ secondaryCount: number; delaySeconds: number }> {
       return guarded(async () => {
@@ -245,7 +270,7 @@ export function createActivities(deps: ActivityDeps) {
       });
     },
 
-    async copyPrimary(input: BackupWorkflowInput): Promise<void> {
+    async copyPrimary(input: BackupWorkflowInput & { handOver?: boolean }): Promise<CopyResult> {
       return guarded(async () => {
         const job = await loadJob(input);
         const primary = replicaAt(job, 0);
@@ -262,6 +287,7 @@ export function createActivities(deps: ActivityDeps) {
         }
         // The primary holds the data now; the staged copy is no longer needed.
         if (upload !== null) await rm(upload.stagingPath, { force: true });
+        return handOver(input, 0, input.handOver === true);
       });
     },
 
@@ -293,7 +319,7 @@ export function createActivities(deps: ActivityDeps) {
      * Dispatches the next secondary: re-reads every remaining candidate's capacity now, skips those that can
      * no longer hold the data, puts the best one at `order` and copies from the primary.
      */
-    async copySecondary(input: BackupWorkflowInput & { order: number }): Promise<{ hasReplica: boolean }> {
+    async copySecondary(input: BackupWorkflowInput & { order: number; handOver?: boolean }): Promise<CopyResult> {
       return guarded(async () => {
         let job = await loadJob(input);
         const current = replicaAt(job, input.order);
@@ -350,7 +376,7 @@ export function createActivities(deps: ActivityDeps) {
         }
         const primaryKey = primary.objectKey;
         await copyInto(job, replica, () => adapterOf(primarySystem).read(primarySpace.name, primaryKey));
-        return { hasReplica: true };
+        return handOver(input, input.order, input.handOver === true);
       });
     },
 

@@ -5,6 +5,7 @@ import {
   CancellationScope,
   condition,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
 } from '@temporalio/workflow';
@@ -12,6 +13,7 @@ import type { BackupActivities } from '../activities/backup-activities.js';
 import {
   type BackupWorkflowInput,
   type BackupWorkflowResult,
+  type CopyResult,
   type LivePlan,
   livePlanQuery,
   type RetryReplicaInput,
@@ -54,6 +56,7 @@ function livePlan(): LivePlan {
     delaySeconds: 0,
     waitingUntil: null,
     skipDelays: false,
+    handOver: false,
   };
   setHandler(replicateNowSignal, () => {
     plan.skipDelays = true;
@@ -63,27 +66,53 @@ function livePlan(): LivePlan {
 }
 
 /**
- * The secondaries from `fromOrder` on: each waits `delaySeconds` after the previous copy finished (a durable
- * timer that `replicateNow` ends), then the best remaining candidate is dispatched from fresh capacity figures.
+ * Workflows started before this patch announce each wait with a markWaiting activity and time it from then; newer
+ * ones take the previous copy's completedAt (the copy activity records the next replica WAITING itself), so a
+ * secondary is due exactly `delaySeconds` after the previous copy finished, and one activity and one workflow
+ * task fewer stand between the two copies.
  */
-async function writeSecondaries(input: BackupWorkflowInput, plan: LivePlan, fromOrder: number): Promise<void> {
+const DELAY_FROM_COMPLETION = 'delay-from-previous-completion';
+
+/**
+ * The secondaries from `fromOrder` on: each is due `delaySeconds` after the previous copy finished (a durable
+ * timer that `replicateNow` ends), then the best remaining candidate is dispatched from fresh capacity figures.
+ * `previous` is the copy before `fromOrder` when it handed over (see DELAY_FROM_COMPLETION).
+ */
+async function writeSecondaries(
+  input: BackupWorkflowInput,
+  plan: LivePlan,
+  fromOrder: number,
+  previous: CopyResult | undefined,
+): Promise<void> {
+  let handedOver = previous;
   for (let order = fromOrder; order <= plan.secondaryCount; order++) {
     plan.currentOrder = order;
-    const waiting = await bookkeeping.markWaiting({ ...input, order, delaySeconds: plan.delaySeconds });
-    if (!waiting.hasReplica) break;
-    if (plan.delaySeconds > 0 && !plan.skipDelays) {
+    let dueAt: number;
+    if (handedOver?.completedAt) {
+      if (!handedOver.nextPending) break;
+      dueAt = Date.parse(handedOver.completedAt) + plan.delaySeconds * 1000;
+    } else {
+      // No hand-over (an older run, or the previous copy failed): announce the wait now and time it from now.
+      const waiting = await bookkeeping.markWaiting({ ...input, order, delaySeconds: plan.delaySeconds });
+      if (!waiting.hasReplica) break;
+      dueAt = Date.now() + plan.delaySeconds * 1000;
+    }
+    const remainingMs = dueAt - Date.now();
+    if (plan.delaySeconds > 0 && !plan.skipDelays && remainingMs > 0) {
       plan.phase = 'waiting';
-      plan.waitingUntil = new Date(Date.now() + plan.delaySeconds * 1000).toISOString();
+      plan.waitingUntil = new Date(dueAt).toISOString();
       try {
-        await condition(() => plan.skipDelays, plan.delaySeconds * 1000);
+        await condition(() => plan.skipDelays, remainingMs);
       } finally {
         plan.waitingUntil = null;
       }
     }
     plan.phase = 'copying';
+    handedOver = undefined;
     try {
-      const copied = await copies.copySecondary({ ...input, order });
+      const copied = await copies.copySecondary({ ...input, order, handOver: plan.handOver });
       if (!copied.hasReplica) break;
+      if (plan.handOver) handedOver = copied;
     } catch (error) {
       if (isCancellation(error)) throw error;
       await bookkeeping.failReplica({ ...input, order, error: describe(error) });
@@ -115,20 +144,22 @@ async function cancellable(
  */
 export async function backup(input: BackupWorkflowInput): Promise<BackupWorkflowResult> {
   const plan = livePlan();
+  plan.handOver = patched(DELAY_FROM_COMPLETION);
   return cancellable(input, plan, async () => {
     const started = await bookkeeping.startJob(input);
     plan.secondaryCount = started.secondaryCount;
     plan.delaySeconds = started.delaySeconds;
     plan.phase = 'copying';
+    let primary: CopyResult | undefined;
     try {
-      await copies.copyPrimary(input);
+      primary = await copies.copyPrimary({ ...input, handOver: plan.handOver });
     } catch (error) {
       if (isCancellation(error)) throw error;
       // Without a primary there is nothing to copy from: the job fails, its secondaries stay PLANNED.
       await bookkeeping.failReplica({ ...input, order: 0, error: describe(error) });
       return;
     }
-    await writeSecondaries(input, plan, 1);
+    await writeSecondaries(input, plan, 1, plan.handOver ? primary : undefined);
   });
 }
 
@@ -138,6 +169,7 @@ export async function backup(input: BackupWorkflowInput): Promise<BackupWorkflow
  */
 export async function retryReplica(input: RetryReplicaInput): Promise<BackupWorkflowResult> {
   const plan = livePlan();
+  plan.handOver = patched(DELAY_FROM_COMPLETION);
   const job = { tenantId: input.tenantId, jobId: input.jobId };
   return cancellable(job, plan, async () => {
     const retry = await bookkeeping.startRetry(input);
@@ -146,14 +178,15 @@ export async function retryReplica(input: RetryReplicaInput): Promise<BackupWork
     plan.currentOrder = retry.order;
     plan.phase = 'copying';
     if (retry.order === 0) {
+      let primary: CopyResult | undefined;
       try {
-        await copies.copyPrimary(job);
+        primary = await copies.copyPrimary({ ...job, handOver: plan.handOver });
       } catch (error) {
         if (isCancellation(error)) throw error;
         await bookkeeping.failReplica({ ...job, order: 0, error: describe(error) });
         return;
       }
-      await writeSecondaries(job, plan, 1);
+      await writeSecondaries(job, plan, 1, plan.handOver ? primary : undefined);
       return;
     }
     try {

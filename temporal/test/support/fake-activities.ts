@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
 import type { BackupActivities } from '../../src/activities/backup-activities.js';
+import type { CopyResult } from '../../src/shared.js';
 
 export type ActivityName = keyof BackupActivities;
 
@@ -23,7 +24,10 @@ export interface FakeBackupOptions {
   delaySeconds: number;
   /** What startRetry reports as the order of the replica being retried. */
   retryOrder?: number;
-  /** Whether a secondary is still there to write at `order` (markWaiting's answer); default: all are. */
+  /**
+   * Whether a secondary is still there to write at `order` (markWaiting's answer, and the hand-over's answer of
+   * the copy before it); default: all are.
+   */
   hasReplica?: (order: number) => boolean;
   /** Thrown by the copy of `order` (0: the primary) on `attempt`, or undefined to let it succeed. */
   copyFailure?: (order: number, attempt: number) => Error | undefined;
@@ -53,7 +57,7 @@ export function createFakeBackup(options: FakeBackupOptions): FakeBackup {
   async function record<T>(
     activity: ActivityName,
     details: { order?: number; error?: string },
-    work: (attempt: number) => T | Promise<T>,
+    work: (attempt: number, call: ActivityCall) => T | Promise<T>,
   ): Promise<T> {
     const { attempt } = Context.current().info;
     const call: ActivityCall = {
@@ -67,29 +71,39 @@ export function createFakeBackup(options: FakeBackupOptions): FakeBackup {
     };
     calls.push(call);
     try {
-      return await work(attempt);
+      return await work(attempt, call);
     } finally {
-      call.finishedAtMs = await options.clock();
+      if (Number.isNaN(call.finishedAtMs)) call.finishedAtMs = await options.clock();
     }
   }
 
-  const copy = async (order: number, attempt: number): Promise<void> => {
+  /** A copy; with hand-over it reports its completion time (also its call's end) and whether a next one waits. */
+  const copy = async (
+    order: number,
+    attempt: number,
+    call: ActivityCall,
+    handOver: boolean | undefined,
+  ): Promise<CopyResult> => {
     await options.beforeCopy?.(order);
     const failure = options.copyFailure?.(order, attempt);
     if (failure !== undefined) throw failure;
+    call.finishedAtMs = await options.clock();
+    const completedAt = new Date(call.finishedAtMs).toISOString();
+    if (!handOver) return { hasReplica: true, completedAt };
+    const next = order + 1;
+    return { hasReplica: true, completedAt, nextPending: next <= options.secondaryCount && hasReplica(next) };
   };
 
   const activities: BackupActivities = {
     startJob: (_input) =>
       record('startJob', {}, () => ({ secondaryCount: options.secondaryCount, delaySeconds: options.delaySeconds })),
-    copyPrimary: (_input) => record('copyPrimary', {}, (attempt) => copy(0, attempt)),
+    copyPrimary: (input) => record('copyPrimary', {}, (attempt, call) => copy(0, attempt, call, input.handOver)),
     markWaiting: (input) =>
       record('markWaiting', { order: input.order }, () => ({ hasReplica: hasReplica(input.order) })),
     copySecondary: (input) =>
-      record('copySecondary', { order: input.order }, async (attempt) => {
-        await copy(input.order, attempt);
-        return { hasReplica: true };
-      }),
+      record('copySecondary', { order: input.order }, (attempt, call) =>
+        copy(input.order, attempt, call, input.handOver),
+      ),
     failReplica: (input) => record('failReplica', { order: input.order, error: input.error }, () => undefined),
     startRetry: (_input) =>
       record('startRetry', {}, () => ({
