@@ -103,8 +103,8 @@ const BREAKING_EDITS: {
     edit: (source) =>
       replaceOnce(
         replaceOnce(source, '  setHandler,\n} from', '  setHandler,\n  sleep,\n} from'),
-        '      primary = await copies.copyPrimary({ ...input, handOver: plan.handOver });\n',
-        "      await sleep('1 second');\n      primary = await copies.copyPrimary({ ...input, handOver: plan.handOver });\n",
+        '      primary = await primaryCopies.copyPrimary({ ...input, handOver: plan.handOver });\n',
+        "      await sleep('1 second');\n      primary = await primaryCopies.copyPrimary({ ...input, handOver: plan.handOver });\n",
       ),
   },
   {

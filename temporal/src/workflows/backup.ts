@@ -24,7 +24,7 @@ import {
  * Copies: heartbeats carry bytes; transient failures retry with backoff, business refusals do not. A cancelled
  * job waits for the copy to clean up its partial data before the job is marked CANCELLED.
  */
-const copies = proxyActivities<BackupActivities>({
+const COPY_OPTIONS = {
   startToCloseTimeout: '6 hours',
   heartbeatTimeout: '30 seconds',
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
@@ -34,13 +34,26 @@ const copies = proxyActivities<BackupActivities>({
     maximumInterval: '1 minute',
     maximumAttempts: 5,
   },
-});
+} as const;
+
+/**
+ * Task-queue priorities (1 runs first, 3 is the default): a secondary whose delay is over is due now and goes
+ * ahead of everything; a new job's start and primary copy are the work that can wait when a burst of jobs
+ * arrives, so that the secondaries already promised keep their time.
+ */
+const DUE_NOW = { priorityKey: 1 };
+const NEW_WORK = { priorityKey: 4 };
+
+const primaryCopies = proxyActivities<BackupActivities>({ ...COPY_OPTIONS, priority: NEW_WORK });
+const secondaryCopies = proxyActivities<BackupActivities>({ ...COPY_OPTIONS, priority: DUE_NOW });
 
 /** Bookkeeping: short database writes, retried until the database is back. */
-const bookkeeping = proxyActivities<BackupActivities>({
+const BOOKKEEPING_OPTIONS = {
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
-});
+} as const;
+const bookkeeping = proxyActivities<BackupActivities>(BOOKKEEPING_OPTIONS);
+const starting = proxyActivities<BackupActivities>({ ...BOOKKEEPING_OPTIONS, priority: NEW_WORK });
 
 /** The activity's own message (an ApplicationFailure's, usually), not the wrapper's. */
 const describe = (error: unknown): string => {
@@ -110,7 +123,7 @@ async function writeSecondaries(
     plan.phase = 'copying';
     handedOver = undefined;
     try {
-      const copied = await copies.copySecondary({ ...input, order, handOver: plan.handOver });
+      const copied = await secondaryCopies.copySecondary({ ...input, order, handOver: plan.handOver });
       if (!copied.hasReplica) break;
       if (plan.handOver) handedOver = copied;
     } catch (error) {
@@ -146,13 +159,13 @@ export async function backup(input: BackupWorkflowInput): Promise<BackupWorkflow
   const plan = livePlan();
   plan.handOver = patched(DELAY_FROM_COMPLETION);
   return cancellable(input, plan, async () => {
-    const started = await bookkeeping.startJob(input);
+    const started = await starting.startJob(input);
     plan.secondaryCount = started.secondaryCount;
     plan.delaySeconds = started.delaySeconds;
     plan.phase = 'copying';
     let primary: CopyResult | undefined;
     try {
-      primary = await copies.copyPrimary({ ...input, handOver: plan.handOver });
+      primary = await primaryCopies.copyPrimary({ ...input, handOver: plan.handOver });
     } catch (error) {
       if (isCancellation(error)) throw error;
       // Without a primary there is nothing to copy from: the job fails, its secondaries stay PLANNED.
@@ -180,7 +193,7 @@ export async function retryReplica(input: RetryReplicaInput): Promise<BackupWork
     if (retry.order === 0) {
       let primary: CopyResult | undefined;
       try {
-        primary = await copies.copyPrimary({ ...job, handOver: plan.handOver });
+        primary = await primaryCopies.copyPrimary({ ...job, handOver: plan.handOver });
       } catch (error) {
         if (isCancellation(error)) throw error;
         await bookkeeping.failReplica({ ...job, order: 0, error: describe(error) });
@@ -190,7 +203,7 @@ export async function retryReplica(input: RetryReplicaInput): Promise<BackupWork
       return;
     }
     try {
-      await copies.copySecondary({ ...job, order: retry.order });
+      await secondaryCopies.copySecondary({ ...job, order: retry.order });
     } catch (error) {
       if (isCancellation(error)) throw error;
       await bookkeeping.failReplica({ ...job, order: retry.order, error: describe(error) });
