@@ -20,6 +20,7 @@ async function main(): Promise<void> {
     workflowsPath: path.join(here, 'workflows', 'index.ts'),
     activities: createActivities({ db, copyRateLimit: config.copyRateLimit, secretKey: config.secretKey }),
     shutdownGraceTime: '5 seconds',
+    maxConcurrentActivityTaskExecutions: config.workerActivitySlots,
     // Heartbeats reach the server at least every second, so a cancelled copy stops promptly.
     maxHeartbeatThrottleInterval: '1 second',
     // After a worker dies, its sticky queue holds the next workflow task this long before any worker takes it.

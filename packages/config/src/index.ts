@@ -56,6 +56,7 @@ const ENV_SCHEMA = z.object({
   CHROMIUM_PATH: optionalString,
   ECHELON_WEB_MODE: z.enum(['dev', 'prod']).default('dev'),
   ECHELON_COPY_RATE_LIMIT: z.coerce.number().int().min(0).default(0),
+  ECHELON_WORKER_ACTIVITY_SLOTS: z.coerce.number().int().min(1).max(1000).default(20),
   ECHELON_SECRET_KEY: secretKey,
 });
 
@@ -83,6 +84,12 @@ export interface EchelonConfig {
   webMode: 'dev' | 'prod';
   /** Bytes per second one copy may move (0: unlimited), so backups do not saturate a link or a disk. */
   copyRateLimit: number;
+  /**
+   * Activities one worker runs at once (ECHELON_WORKER_ACTIVITY_SLOTS). Kept small on purpose: work beyond it
+   * stays queued in Temporal, where task priorities order it (a due secondary before a new job's primary); pulled
+   * into the worker, it would all compete for the same CPU and database locks at equal rank.
+   */
+  workerActivitySlots: number;
   /**
    * The AES-256-GCM key that encrypts storage credentials at rest (ECHELON_SECRET_KEY). Unset: storage systems
    * that need credentials (S3) cannot be registered or used; FILESYSTEM storage works without it.
@@ -122,6 +129,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EchelonConfig 
     chromiumPath: e.CHROMIUM_PATH,
     webMode: e.ECHELON_WEB_MODE,
     copyRateLimit: e.ECHELON_COPY_RATE_LIMIT,
+    workerActivitySlots: e.ECHELON_WORKER_ACTIVITY_SLOTS,
     secretKey: e.ECHELON_SECRET_KEY,
   };
 }
