@@ -299,29 +299,50 @@ export async function listReplicas(db: Db, tenantId: string, jobId: string): Pro
  * this moment. Idempotent: a replica that already holds a reservation keeps it.
  */
 export async function reserveSpace(db: Db, tenantId: string, replicaId: string): Promise<Replica> {
-  return db.$transaction(async (tx) => {
-    const replica = await tx.replica.findFirstOrThrow({ where: { id: replicaId, tenantId } });
-    if (replica.reservedBytes > 0n || replica.bytesTotal === 0n) {
-      if (replica.spaceId !== null) return replica;
-    }
-    const candidates = await tx.$queryRaw<{ id: string; room: bigint }[]>`
-      SELECT id, capacity_bytes - used_bytes AS room FROM backup_spaces
-      WHERE storage_system_id = ${replica.storageSystemId}::uuid AND tenant_id = ${tenantId}::uuid
-      ORDER BY capacity_bytes - used_bytes DESC, created_at ASC, name ASC
-      FOR UPDATE`;
-    const best = candidates[0];
-    if (best === undefined || best.room < replica.bytesTotal) {
+  // One statement, no transaction held across round trips: the space with the most room that can hold the
+  // replica is charged and the replica records it. Two reservations racing for the same space serialise on its
+  // row only for the statement; the loser's capacity condition is re-checked on the updated row, and it tries
+  // again against fresh figures.
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const reserved = await db.$queryRaw<{ id: string }[]>`
+      WITH replica AS (
+        SELECT id, storage_system_id, bytes_total FROM replicas
+        WHERE id = ${replicaId}::uuid AND tenant_id = ${tenantId}::uuid
+          AND NOT (space_id IS NOT NULL AND (reserved_bytes > 0 OR bytes_total = 0))
+        FOR UPDATE
+      ), charged AS (
+        UPDATE backup_spaces AS space SET used_bytes = space.used_bytes + replica.bytes_total
+        FROM replica
+        WHERE space.id = (
+            SELECT candidate.id FROM backup_spaces AS candidate
+            WHERE candidate.storage_system_id = replica.storage_system_id AND candidate.tenant_id = ${tenantId}::uuid
+              AND candidate.capacity_bytes - candidate.used_bytes >= replica.bytes_total
+            ORDER BY candidate.capacity_bytes - candidate.used_bytes DESC, candidate.created_at ASC, candidate.name ASC
+            LIMIT 1)
+          AND space.capacity_bytes - space.used_bytes >= replica.bytes_total
+        RETURNING space.id AS space_id, replica.id AS replica_id, replica.bytes_total
+      )
+      UPDATE replicas SET space_id = charged.space_id, reserved_bytes = charged.bytes_total
+      FROM charged WHERE replicas.id = charged.replica_id
+      RETURNING replicas.id::text AS id`;
+    const replica = await db.replica.findFirst({ where: { id: replicaId, tenantId } });
+    if (replica === null) throw new DomainError('NOT_FOUND', `replica ${replicaId} does not exist in this tenant`);
+    if (reserved.length > 0) return replica;
+    // Nothing charged: reserved already (an activity retry), no space can hold it, or another reservation took
+    // the chosen space's room first (then try again).
+    if (replica.spaceId !== null && (replica.reservedBytes > 0n || replica.bytesTotal === 0n)) return replica;
+    const [room] = await db.$queryRaw<{ most: bigint | null }[]>`
+      SELECT max(capacity_bytes - used_bytes) AS most FROM backup_spaces
+      WHERE storage_system_id = ${replica.storageSystemId}::uuid AND tenant_id = ${tenantId}::uuid`;
+    if (room?.most === null || room?.most === undefined || room.most < replica.bytesTotal) {
       throw new DomainError(
         'INSUFFICIENT_CAPACITY',
         `no backup space of storage system ${replica.storageSystemId} can hold ${replica.bytesTotal} bytes now`,
       );
     }
-    await tx.$executeRaw`UPDATE backup_spaces SET used_bytes = used_bytes + ${replica.bytesTotal} WHERE id = ${best.id}::uuid`;
-    return tx.replica.update({
-      where: { id: replica.id },
-      data: { spaceId: best.id, reservedBytes: replica.bytesTotal },
-    });
-  });
+  }
+  // Transient: the activity's retry policy tries again later.
+  throw new Error(`could not reserve space for replica ${replicaId}: too much contention`);
 }
 
 /** Gives back a reservation (failed or cancelled copy). */

@@ -1,0 +1,119 @@
+import path from 'node:path';
+import { reserveSpace, seedTenant, type SeededTenant } from '@echelon/db';
+import { isDomainError } from '@echelon/domain';
+import { startTestStack, type TestStack } from '@echelon/stack';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const REPLICAS = 20;
+const BYTES = 1000;
+
+describe('space reservation under concurrency (real PostgreSQL)', () => {
+  let env: TestStack;
+  let tenant: SeededTenant;
+  let replicaIds: string[];
+
+  beforeAll(async () => {
+    env = await startTestStack();
+    tenant = await seedTenant(env.db, {
+      slug: `reserve-${Date.now()}`,
+      name: 'Reserve',
+      storageRoot: path.join(env.dataDir, 'reserve'),
+      storage: [
+        {
+          name: 'only',
+          spaces: [
+            { name: 'big', capacityBytes: 10 * BYTES },
+            { name: 'small', capacityBytes: 6 * BYTES },
+          ],
+        },
+      ],
+    });
+    const system = tenant.storageSystems[0]?.id;
+    const rows = await env.db.$queryRawUnsafe<{ id: string }[]>(`
+      WITH dataset AS (
+        INSERT INTO datasets (tenant_id, identity_id, key) VALUES ('${tenant.tenant.id}', '${tenant.adminIdentityId}', 'reserve') RETURNING id
+      ), version AS (
+        INSERT INTO dataset_versions (tenant_id, dataset_id, number, size_bytes, sha256)
+        SELECT '${tenant.tenant.id}', id, 1, ${BYTES}, repeat('a', 64) FROM dataset RETURNING id
+      ), job AS (
+        INSERT INTO backup_jobs (tenant_id, identity_id, dataset_version_id, template_version_id, scheme, workflow_id, status)
+        SELECT '${tenant.tenant.id}', '${tenant.adminIdentityId}', id, '${tenant.template.id}', '{}'::jsonb, 'reserve-' || id, 'RUNNING' FROM version RETURNING id
+      )
+      INSERT INTO replicas (tenant_id, job_id, role, "order", storage_system_id, bytes_total, status)
+      SELECT '${tenant.tenant.id}', job.id, 'SECONDARY', n, '${system}', ${BYTES}, 'PLANNED'
+        FROM job, generate_series(1, ${REPLICAS}) AS n RETURNING id::text`);
+    replicaIds = rows.map((row) => row.id);
+  }, 240_000);
+
+  afterAll(async () => {
+    await env?.stop();
+  }, 60_000);
+
+  it('never charges a space beyond its capacity, and refuses the rest with INSUFFICIENT_CAPACITY', async () => {
+    const outcomes = await Promise.all(
+      replicaIds.map((id) =>
+        reserveSpace(env.db, tenant.tenant.id, id).then(
+          (replica) => ({ ok: true as const, spaceId: replica.spaceId }),
+          (error: unknown) => ({ ok: false as const, code: isDomainError(error) ? error.code : String(error) }),
+        ),
+      ),
+    );
+    const spaces = await env.db.backupSpace.findMany({ where: { tenantId: tenant.tenant.id } });
+    const byName = new Map(spaces.map((space) => [space.name, space]));
+    // 16 replicas fit (10 in the big space, 6 in the small one); the other 4 are refused, not over-booked.
+    expect(outcomes.filter((outcome) => outcome.ok)).toHaveLength(16);
+    expect(outcomes.filter((outcome) => !outcome.ok).map((outcome) => (outcome.ok ? '' : outcome.code))).toEqual(
+      Array(4).fill('INSUFFICIENT_CAPACITY'),
+    );
+    expect(byName.get('big')?.usedBytes).toBe(BigInt(10 * BYTES));
+    expect(byName.get('small')?.usedBytes).toBe(BigInt(6 * BYTES));
+    // What the spaces were charged is exactly what the replicas hold.
+    const replicas = await env.db.replica.findMany({ where: { id: { in: replicaIds } } });
+    for (const space of spaces) {
+      const held = replicas
+        .filter((replica) => replica.spaceId === space.id)
+        .reduce((sum, replica) => sum + replica.reservedBytes, 0n);
+      expect(held).toBe(space.usedBytes);
+    }
+    // Reserving again (an activity retry) charges nothing more.
+    const reserved = replicas.find((replica) => replica.spaceId !== null);
+    if (reserved === undefined) throw new Error('nothing reserved');
+    expect((await reserveSpace(env.db, tenant.tenant.id, reserved.id)).spaceId).toBe(reserved.spaceId);
+    const after = await env.db.backupSpace.findMany({ where: { tenantId: tenant.tenant.id } });
+    expect(after.reduce((sum, space) => sum + space.usedBytes, 0n)).toBe(BigInt(16 * BYTES));
+  });
+
+  it('charges the space with the most room first', async () => {
+    const fresh = await seedTenant(env.db, {
+      slug: `reserve-order-${Date.now()}`,
+      name: 'Reserve order',
+      storageRoot: path.join(env.dataDir, 'reserve-order'),
+      storage: [
+        {
+          name: 'only',
+          spaces: [
+            { name: 'small', capacityBytes: 3 * BYTES },
+            { name: 'big', capacityBytes: 5 * BYTES },
+          ],
+        },
+      ],
+    });
+    const [row] = await env.db.$queryRawUnsafe<{ id: string }[]>(`
+      WITH dataset AS (
+        INSERT INTO datasets (tenant_id, identity_id, key) VALUES ('${fresh.tenant.id}', '${fresh.adminIdentityId}', 'order') RETURNING id
+      ), version AS (
+        INSERT INTO dataset_versions (tenant_id, dataset_id, number, size_bytes, sha256)
+        SELECT '${fresh.tenant.id}', id, 1, ${BYTES}, repeat('a', 64) FROM dataset RETURNING id
+      ), job AS (
+        INSERT INTO backup_jobs (tenant_id, identity_id, dataset_version_id, template_version_id, scheme, workflow_id, status)
+        SELECT '${fresh.tenant.id}', '${fresh.adminIdentityId}', id, '${fresh.template.id}', '{}'::jsonb, 'order-' || id, 'RUNNING' FROM version RETURNING id
+      )
+      INSERT INTO replicas (tenant_id, job_id, role, "order", storage_system_id, bytes_total, status)
+      SELECT '${fresh.tenant.id}', job.id, 'SECONDARY', 1, '${fresh.storageSystems[0]?.id}', ${BYTES}, 'PLANNED' FROM job RETURNING id::text`);
+    if (row === undefined) throw new Error('no replica');
+    const replica = await reserveSpace(env.db, fresh.tenant.id, row.id);
+    const big = await env.db.backupSpace.findFirstOrThrow({ where: { tenantId: fresh.tenant.id, name: 'big' } });
+    expect(replica.spaceId).toBe(big.id);
+    expect(replica.reservedBytes).toBe(BigInt(BYTES));
+  });
+});
