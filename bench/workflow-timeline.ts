@@ -14,6 +14,13 @@
 //   copyPrologue    copySecondary started -> COPYING stamped in the DB (dispatch reads, reservation, transition)
 // Their sum is exactly the lateness (startedAt - previous completedAt - delay) when no attempt was retried.
 //
+// Runs with the hand-over (patch 'delay-from-previous-completion': the copy records the next replica WAITING and
+// the timer is set for previous completedAt + delay) have no markWaiting and time the delay from the completion:
+// copyReturn, wftToWaiting, waitingQueue, waitingRun and wftToTimer are 0 (they happen during the delay), and
+//   timerOvershoot  timer fired - planned time (previous completedAt + delay): the server's timer accuracy, plus
+//                   whatever part of the hand-over outlasted the delay
+// so that timerOvershoot + wftToCopy + copyQueue + copyPrologue is exactly the lateness.
+//
 // The three workflow-task steps are split once more, summed over the three workflow tasks on the path:
 //   wftQueue        WorkflowTaskScheduled -> WorkflowTaskStarted: the task waits in the server's task queue until
 //                   a worker poller takes it (few pollers, a busy worker, or a slow server)
@@ -233,10 +240,32 @@ export function analyseHistory(
     const timer = timers[order - 1];
     const previousReplica = replicas.find((replica) => replica.order === order - 1);
     const replica = replicas.find((replica) => replica.order === order);
-    if (!waiting || !timer || !previousReplica?.completedAt || !replica?.startedAt) continue;
+    if (!timer || !previousReplica?.completedAt || !replica?.startedAt) continue;
+    const copyTask = tasksByCompletion.get(copy.byTask);
+    const wftToCopy = copy.scheduled - timer.fired;
+    if (!waiting || waiting.scheduled > timer.started) {
+      // Hand-over: the delay is timed from the previous copy's completion.
+      const planned = previousReplica.completedAt.getTime() + delayMs;
+      const wftQueue = copyTask ? copyTask.started - copyTask.scheduled : 0;
+      const wftRun = copyTask ? copyTask.completed - copyTask.started : 0;
+      secondaries.push({
+        copyReturn: 0,
+        wftToWaiting: 0,
+        waitingQueue: 0,
+        waitingRun: 0,
+        wftToTimer: 0,
+        timerOvershoot: timer.fired - planned,
+        wftToCopy,
+        copyQueue: copy.started - copy.scheduled,
+        copyPrologue: replica.startedAt.getTime() - copy.started,
+        wftQueue,
+        wftRun,
+        wftOther: wftToCopy - wftQueue - wftRun,
+      });
+      continue;
+    }
     const wftToWaiting = waiting.scheduled - previousCopy.completed;
     const wftToTimer = timer.started - waiting.completed;
-    const wftToCopy = copy.scheduled - timer.fired;
     let wftQueue = 0;
     let wftRun = 0;
     for (const task of [waiting.byTask, timer.byTask, copy.byTask].map((id) => tasksByCompletion.get(id))) {
@@ -256,7 +285,7 @@ export function analyseHistory(
       copyPrologue: replica.startedAt.getTime() - copy.started,
       wftQueue,
       wftRun,
-      wftOther: wftToWaiting + wftToTimer + wftToCopy - wftQueue - wftRun,
+      wftOther: wftToCopy + wftToWaiting + wftToTimer - wftQueue - wftRun,
     });
   }
   return { secondaries, stats };
