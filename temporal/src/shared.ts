@@ -30,6 +30,8 @@ export interface LivePlan {
   skipDelays: boolean;
   /** Each copy records the next replica WAITING and the delay runs from its completedAt (newer runs). */
   handOver: boolean;
+  /** Secondaries are dispatched a little ahead and wait for their planned time in the copy activity (newer runs). */
+  dispatchAhead: boolean;
 }
 
 /** What a copy activity reports to the workflow. */

@@ -161,7 +161,12 @@ export function createActivities(deps: ActivityDeps) {
    * VERIFYING while the landed bytes are re-read, COMPLETED with the checksum. An object already committed by
    * an earlier attempt that crashed before recording it is verified and accepted instead of copied again.
    */
-  const copyInto = async (job: JobWithRelations, replica: Replica, openSource: () => Promise<Readable>) => {
+  const copyInto = async (
+    job: JobWithRelations,
+    replica: Replica,
+    openSource: () => Promise<Readable>,
+    notBefore: Date | null = null,
+  ) => {
     if (replica.status === 'COMPLETED') return;
     const tenantId = job.tenantId;
     const version = job.datasetVersion;
@@ -173,6 +178,12 @@ export function createActivities(deps: ActivityDeps) {
     const key = objectKeyFor({ tenantId, datasetId: version.datasetId, version: version.number });
     const expected = { sha256: version.sha256, bytes: Number(version.sizeBytes) };
     const context = Context.current();
+    // Dispatched ahead of its planned time: everything is ready, the bytes start moving on time, never before.
+    for (let wait = notBefore === null ? 0 : notBefore.getTime() - Date.now(); wait > 0; ) {
+      context.heartbeat({ waitingUntil: notBefore?.toISOString() });
+      await context.sleep(Math.min(wait, 1000));
+      wait = (notBefore?.getTime() ?? 0) - Date.now();
+    }
     await transitionReplica(db, {
       tenantId,
       replicaId: replica.id,
@@ -319,7 +330,9 @@ export function createActivities(deps: ActivityDeps) {
      * Dispatches the next secondary: re-reads every remaining candidate's capacity now, skips those that can
      * no longer hold the data, puts the best one at `order` and copies from the primary.
      */
-    async copySecondary(input: BackupWorkflowInput & { order: number; handOver?: boolean }): Promise<CopyResult> {
+    async copySecondary(
+      input: BackupWorkflowInput & { order: number; handOver?: boolean; notBefore?: string | null },
+    ): Promise<CopyResult> {
       return guarded(async () => {
         let job = await loadJob(input);
         const current = replicaAt(job, input.order);
@@ -375,7 +388,8 @@ export function createActivities(deps: ActivityDeps) {
           throw new DomainError('NOT_FOUND', `the primary copy of job ${input.jobId} cannot be located`);
         }
         const primaryKey = primary.objectKey;
-        await copyInto(job, replica, () => adapterOf(primarySystem).read(primarySpace.name, primaryKey));
+        const notBefore = input.notBefore ? new Date(input.notBefore) : null;
+        await copyInto(job, replica, () => adapterOf(primarySystem).read(primarySpace.name, primaryKey), notBefore);
         return handOver(input, input.order, input.handOver === true);
       });
     },

@@ -70,6 +70,7 @@ function livePlan(): LivePlan {
     waitingUntil: null,
     skipDelays: false,
     handOver: false,
+    dispatchAhead: false,
   };
   setHandler(replicateNowSignal, () => {
     plan.skipDelays = true;
@@ -85,6 +86,16 @@ function livePlan(): LivePlan {
  * task fewer stand between the two copies.
  */
 const DELAY_FROM_COMPLETION = 'delay-from-previous-completion';
+
+/**
+ * Newer runs dispatch a secondary this long before it is due: the workflow task, the activity's queue and its
+ * preparation (choosing the system from fresh capacity, reserving space) happen inside the delay, and the copy
+ * activity itself waits until the planned time before it starts moving bytes. The copy never starts early; under a
+ * burst of jobs it starts on time instead of after that queueing. A replicateNow that arrives within this window
+ * takes effect at the planned time.
+ */
+const DISPATCH_AHEAD = 'dispatch-ahead';
+const DISPATCH_AHEAD_MS = 3000;
 
 /**
  * The secondaries from `fromOrder` on: each is due `delaySeconds` after the previous copy finished (a durable
@@ -110,20 +121,23 @@ async function writeSecondaries(
       if (!waiting.hasReplica) break;
       dueAt = Date.now() + plan.delaySeconds * 1000;
     }
+    const aheadMs = plan.dispatchAhead ? DISPATCH_AHEAD_MS : 0;
     const remainingMs = dueAt - Date.now();
     if (plan.delaySeconds > 0 && !plan.skipDelays && remainingMs > 0) {
       plan.phase = 'waiting';
       plan.waitingUntil = new Date(dueAt).toISOString();
       try {
-        await condition(() => plan.skipDelays, remainingMs);
+        if (remainingMs > aheadMs) await condition(() => plan.skipDelays, remainingMs - aheadMs);
       } finally {
         plan.waitingUntil = null;
       }
     }
+    // The copy waits for its planned time itself (dispatched ahead), unless replicateNow said not to wait.
+    const notBefore = plan.dispatchAhead && !plan.skipDelays && remainingMs > 0 ? new Date(dueAt).toISOString() : null;
     plan.phase = 'copying';
     handedOver = undefined;
     try {
-      const copied = await secondaryCopies.copySecondary({ ...input, order, handOver: plan.handOver });
+      const copied = await secondaryCopies.copySecondary({ ...input, order, handOver: plan.handOver, notBefore });
       if (!copied.hasReplica) break;
       if (plan.handOver) handedOver = copied;
     } catch (error) {
@@ -158,6 +172,7 @@ async function cancellable(
 export async function backup(input: BackupWorkflowInput): Promise<BackupWorkflowResult> {
   const plan = livePlan();
   plan.handOver = patched(DELAY_FROM_COMPLETION);
+  plan.dispatchAhead = plan.handOver && patched(DISPATCH_AHEAD);
   return cancellable(input, plan, async () => {
     const started = await starting.startJob(input);
     plan.secondaryCount = started.secondaryCount;
@@ -183,6 +198,7 @@ export async function backup(input: BackupWorkflowInput): Promise<BackupWorkflow
 export async function retryReplica(input: RetryReplicaInput): Promise<BackupWorkflowResult> {
   const plan = livePlan();
   plan.handOver = patched(DELAY_FROM_COMPLETION);
+  plan.dispatchAhead = plan.handOver && patched(DISPATCH_AHEAD);
   const job = { tenantId: input.tenantId, jobId: input.jobId };
   return cancellable(job, plan, async () => {
     const retry = await bookkeeping.startRetry(input);

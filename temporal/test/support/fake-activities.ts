@@ -17,6 +17,11 @@ export interface ActivityCall {
   finishedAtMs: number;
   /** The worker's own wall clock, which time skipping does not move. */
   wallStartedAtMs: number;
+  /**
+   * A secondary dispatched ahead of its planned time: when the real activity starts moving bytes (it waits until
+   * then; the backup-flow integration test checks that on the real stack). The fake only records it.
+   */
+  notBeforeMs?: number;
 }
 
 export interface FakeBackupOptions {
@@ -101,9 +106,10 @@ export function createFakeBackup(options: FakeBackupOptions): FakeBackup {
     markWaiting: (input) =>
       record('markWaiting', { order: input.order }, () => ({ hasReplica: hasReplica(input.order) })),
     copySecondary: (input) =>
-      record('copySecondary', { order: input.order }, (attempt, call) =>
-        copy(input.order, attempt, call, input.handOver),
-      ),
+      record('copySecondary', { order: input.order }, (attempt, call) => {
+        if (input.notBefore) call.notBeforeMs = Date.parse(input.notBefore);
+        return copy(input.order, attempt, call, input.handOver);
+      }),
     failReplica: (input) => record('failReplica', { order: input.order, error: input.error }, () => undefined),
     startRetry: (_input) =>
       record('startRetry', {}, () => ({
