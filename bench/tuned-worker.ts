@@ -14,8 +14,9 @@
 import path from 'node:path';
 import { loadConfig, REPO_ROOT, required } from '@echelon/config';
 import { createDb } from '@echelon/db';
-import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../temporal/src/activities/index.js';
+import { createBackupWorkers, runUntilSignalled } from '../temporal/src/workers.js';
 
 /** BENCH_WORKER_<name>, unset when empty. Not turbo inputs: the benchmark is not a turbo task. */
 const text = (name: string): string | undefined => process.env[`BENCH_WORKER_${name}`] || undefined;
@@ -48,25 +49,21 @@ async function main(): Promise<void> {
   if (threads !== undefined) tuning.workflowThreadPoolSize = threads;
   // The product worker sets 3 s (temporal/src/worker.ts since 95e3202); the SDK default is 10 s.
   tuning.stickyQueueScheduleToStartTimeout = setting('STICKY_TIMEOUT_MS') ?? 3_000;
-  const worker = await Worker.create({
+  const workers = await createBackupWorkers({
     connection,
     namespace: config.temporalNamespace,
     taskQueue: config.taskQueue,
     // An experimental variant of the workflows can be swapped in (a path relative to the repository root).
     workflowsPath: path.join(REPO_ROOT, workflows),
     activities: createActivities({ db, copyRateLimit: config.copyRateLimit, secretKey: config.secretKey }),
-    shutdownGraceTime: '5 seconds',
-    maxHeartbeatThrottleInterval: '1 second',
-    ...tuning,
+    activitySlots: config.workerActivitySlots,
+    tuning,
   });
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => worker.shutdown());
-  }
   console.log(
     `worker polling task queue ${config.taskQueue} (bench tuned worker: ${JSON.stringify({ dbPool, workflows, ...tuning })})`,
   );
   try {
-    await worker.run();
+    await runUntilSignalled(workers, 'tuned worker');
   } finally {
     await connection.close();
     await db.$disconnect();

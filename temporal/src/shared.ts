@@ -8,6 +8,9 @@ export interface BackupWorkflowInput {
   jobId: string;
 }
 
+/** Where secondary copies run: a queue beside the main one, with worker slots of its own. */
+export const dueQueueOf = (taskQueue: string): string => `${taskQueue}-due`;
+
 export const RETRY_REPLICA_WORKFLOW = 'retryReplica';
 
 export interface RetryReplicaInput extends BackupWorkflowInput {

@@ -2,8 +2,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, required } from '@echelon/config';
 import { createDb } from '@echelon/db';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createActivities } from './activities/index.js';
+import { dueQueueOf } from './shared.js';
+import { createBackupWorkers, runUntilSignalled } from './workers.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -13,28 +15,19 @@ async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger(config.logLevel === 'debug' ? 'DEBUG' : 'WARN') });
   const db = createDb(required(config.databaseUrl, 'DATABASE_URL'));
   const connection = await NativeConnection.connect({ address: required(config.temporalAddress, 'TEMPORAL_ADDRESS') });
-  const worker = await Worker.create({
+  const workers = await createBackupWorkers({
     connection,
     namespace: config.temporalNamespace,
     taskQueue: config.taskQueue,
     workflowsPath: path.join(here, 'workflows', 'index.ts'),
     activities: createActivities({ db, copyRateLimit: config.copyRateLimit, secretKey: config.secretKey }),
-    shutdownGraceTime: '5 seconds',
-    maxConcurrentActivityTaskExecutions: config.workerActivitySlots,
-    // Heartbeats reach the server at least every second, so a cancelled copy stops promptly.
-    maxHeartbeatThrottleInterval: '1 second',
-    // After a worker dies, its sticky queue holds the next workflow task this long before any worker takes it.
-    stickyQueueScheduleToStartTimeout: '3 seconds',
+    activitySlots: config.workerActivitySlots,
   });
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      console.log(`worker: ${signal} received, shutting down`);
-      worker.shutdown();
-    });
-  }
-  console.log(`worker polling task queue ${config.taskQueue} on ${config.temporalAddress}`);
+  console.log(
+    `worker polling task queues ${config.taskQueue} and ${dueQueueOf(config.taskQueue)} on ${config.temporalAddress}`,
+  );
   try {
-    await worker.run();
+    await runUntilSignalled(workers, 'worker');
   } finally {
     await connection.close();
     await db.$disconnect();

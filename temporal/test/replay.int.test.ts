@@ -102,7 +102,11 @@ const BREAKING_EDITS: {
     breaks: (saved) => saved.workflowType === 'backup',
     edit: (source) =>
       replaceOnce(
-        replaceOnce(source, '  setHandler,\n} from', '  setHandler,\n  sleep,\n} from'),
+        replaceOnce(
+          source,
+          '  setHandler,\n  workflowInfo,\n} from',
+          '  setHandler,\n  sleep,\n  workflowInfo,\n} from',
+        ),
         '      primary = await primaryCopies.copyPrimary({ ...input, handOver: plan.handOver });\n',
         "      await sleep('1 second');\n      primary = await primaryCopies.copyPrimary({ ...input, handOver: plan.handOver });\n",
       ),

@@ -7,6 +7,7 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   BACKUP_WORKFLOW,
   type BackupWorkflowInput,
+  dueQueueOf,
   type LivePlan,
   livePlanQuery,
   RETRY_REPLICA_WORKFLOW,
@@ -84,7 +85,13 @@ async function withWorker<T>(fake: FakeBackup, work: (taskQueue: string) => Prom
     workflowBundle,
     activities: fake.activities,
   });
-  return worker.runUntil(work(taskQueue));
+  // Secondary copies go to the due queue, as in the product worker (createBackupWorkers).
+  const dueWorker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue: dueQueueOf(taskQueue),
+    activities: fake.activities,
+  });
+  return dueWorker.runUntil(worker.runUntil(work(taskQueue)));
 }
 
 const startBackup = (taskQueue: string, input: BackupWorkflowInput) =>

@@ -8,12 +8,14 @@ import {
   patched,
   proxyActivities,
   setHandler,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { BackupActivities } from '../activities/backup-activities.js';
 import {
   type BackupWorkflowInput,
   type BackupWorkflowResult,
   type CopyResult,
+  dueQueueOf,
   type LivePlan,
   livePlanQuery,
   type RetryReplicaInput,
@@ -45,7 +47,14 @@ const DUE_NOW = { priorityKey: 1 };
 const NEW_WORK = { priorityKey: 4 };
 
 const primaryCopies = proxyActivities<BackupActivities>({ ...COPY_OPTIONS, priority: NEW_WORK });
-const secondaryCopies = proxyActivities<BackupActivities>({ ...COPY_OPTIONS, priority: DUE_NOW });
+
+/** Secondary copies run on the due queue (see createBackupWorkers): worker slots of their own. */
+const secondaryCopies = (): BackupActivities =>
+  proxyActivities<BackupActivities>({
+    ...COPY_OPTIONS,
+    priority: DUE_NOW,
+    taskQueue: dueQueueOf(workflowInfo().taskQueue),
+  });
 
 /** Bookkeeping: short database writes, retried until the database is back. */
 const BOOKKEEPING_OPTIONS = {
@@ -137,7 +146,7 @@ async function writeSecondaries(
     plan.phase = 'copying';
     handedOver = undefined;
     try {
-      const copied = await secondaryCopies.copySecondary({ ...input, order, handOver: plan.handOver, notBefore });
+      const copied = await secondaryCopies().copySecondary({ ...input, order, handOver: plan.handOver, notBefore });
       if (!copied.hasReplica) break;
       if (plan.handOver) handedOver = copied;
     } catch (error) {
@@ -219,7 +228,7 @@ export async function retryReplica(input: RetryReplicaInput): Promise<BackupWork
       return;
     }
     try {
-      await secondaryCopies.copySecondary({ ...job, order: retry.order });
+      await secondaryCopies().copySecondary({ ...job, order: retry.order });
     } catch (error) {
       if (isCancellation(error)) throw error;
       await bookkeeping.failReplica({ ...job, order: retry.order, error: describe(error) });
