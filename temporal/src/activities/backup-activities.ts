@@ -7,7 +7,7 @@ import {
   type Db,
   finishJob,
   startRetry,
-  getJob,
+  getWorkJob,
   listReplicas,
   listStorageSystems,
   type StorageSystem,
@@ -20,7 +20,8 @@ import {
   toCapacity,
   transitionReplica,
   assignDispatchOrder,
-  type JobWithRelations,
+  type StorageSystemWithSpaces,
+  type WorkJob,
 } from '@echelon/db';
 import { loadConfig } from '@echelon/config';
 import { DomainError, isDomainError, orderSecondaries, type ResolvedScheme } from '@echelon/domain';
@@ -133,13 +134,13 @@ export function createActivities(deps: ActivityDeps) {
   const { db } = deps;
   const progressIntervalMs = deps.progressIntervalMs ?? 250;
 
-  const loadJob = async (input: BackupWorkflowInput): Promise<JobWithRelations> => {
-    const job = await getJob(db, input.tenantId, input.jobId);
+  const loadJob = async (input: BackupWorkflowInput): Promise<WorkJob> => {
+    const job = await getWorkJob(db, input.tenantId, input.jobId);
     if (job === null) throw new DomainError('NOT_FOUND', `backup job ${input.jobId} does not exist`);
     return job;
   };
 
-  const replicaAt = (job: JobWithRelations, order: number): Replica | undefined =>
+  const replicaAt = (job: WorkJob, order: number): Replica | undefined =>
     job.replicas.find((replica) => replica.order === order);
 
   let secretKey = deps.secretKey;
@@ -149,9 +150,11 @@ export function createActivities(deps: ActivityDeps) {
     return adapterFor(storageConnectionOf(system, secretKey));
   };
 
-  const systemOf = async (tenantId: string, storageSystemId: string) => {
-    const systems = await listStorageSystems(db, tenantId);
-    const system = systems.find((candidate) => candidate.id === storageSystemId);
+  /** A storage system of the tenant, from `systems` when the caller already read them. */
+  const systemOf = async (tenantId: string, storageSystemId: string, systems?: StorageSystemWithSpaces[]) => {
+    const system = (systems ?? (await listStorageSystems(db, tenantId))).find(
+      (candidate) => candidate.id === storageSystemId,
+    );
     if (system === undefined) throw new DomainError('NOT_FOUND', `storage system ${storageSystemId} does not exist`);
     return system;
   };
@@ -162,16 +165,17 @@ export function createActivities(deps: ActivityDeps) {
    * an earlier attempt that crashed before recording it is verified and accepted instead of copied again.
    */
   const copyInto = async (
-    job: JobWithRelations,
+    job: WorkJob,
     replica: Replica,
     openSource: () => Promise<Readable>,
     notBefore: Date | null = null,
+    systems?: StorageSystemWithSpaces[],
   ) => {
     if (replica.status === 'COMPLETED') return;
     const tenantId = job.tenantId;
     const version = job.datasetVersion;
     const reserved = await reserveSpace(db, tenantId, replica.id);
-    const system = await systemOf(tenantId, reserved.storageSystemId);
+    const system = await systemOf(tenantId, reserved.storageSystemId, systems);
     const space = system.spaces.find((candidate) => candidate.id === reserved.spaceId);
     if (space === undefined) throw new DomainError('NOT_FOUND', `backup space ${reserved.spaceId} does not exist`);
     const adapter = adapterOf(system);
@@ -251,14 +255,15 @@ export function createActivities(deps: ActivityDeps) {
    * `delaySeconds` after this copy's completedAt, so the workflow can time the delay from the completion itself.
    */
   const handOver = async (input: BackupWorkflowInput, order: number, handOverNext: boolean): Promise<CopyResult> => {
-    const job = await loadJob(input);
-    const done = replicaAt(job, order);
+    const replicas = await listReplicas(db, input.tenantId, input.jobId);
+    const done = replicas.find((replica) => replica.order === order);
     const completedAt = done?.completedAt ?? null;
     if (!handOverNext || completedAt === null) return { hasReplica: true, completedAt: completedAt?.toISOString() };
-    const next = job.replicas.find(
+    const next = replicas.find(
       (replica) => replica.order > order && (replica.status === 'PLANNED' || replica.status === 'WAITING'),
     );
     if (next?.status === 'PLANNED') {
+      const job = await loadJob(input);
       const delaySeconds = (job.scheme as unknown as ResolvedScheme).delaySeconds;
       await transitionReplica(db, {
         tenantId: input.tenantId,
@@ -335,6 +340,8 @@ export function createActivities(deps: ActivityDeps) {
     ): Promise<CopyResult> {
       return guarded(async () => {
         let job = await loadJob(input);
+        // Names and credentials only after this point; capacity is re-read by the reservation itself.
+        const systems = await listStorageSystems(db, input.tenantId);
         const current = replicaAt(job, input.order);
         const alreadyDispatched =
           current !== undefined && ['COPYING', 'VERIFYING', 'COMPLETED', 'FAILED'].includes(current.status);
@@ -343,7 +350,6 @@ export function createActivities(deps: ActivityDeps) {
             (replica) => replica.order >= input.order && (replica.status === 'PLANNED' || replica.status === 'WAITING'),
           );
           if (remaining.length === 0) return { hasReplica: false };
-          const systems = await listStorageSystems(db, input.tenantId);
           const byId = new Map(systems.map((system) => [system.id, system]));
           const candidates = remaining.flatMap((replica) => {
             const system = byId.get(replica.storageSystemId);
@@ -382,14 +388,20 @@ export function createActivities(deps: ActivityDeps) {
         if (primary === undefined || primary.status !== 'COMPLETED' || primary.spaceId === null) {
           throw new DomainError('CONFLICT', `the primary of job ${input.jobId} is not complete`);
         }
-        const primarySystem = await systemOf(input.tenantId, primary.storageSystemId);
+        const primarySystem = await systemOf(input.tenantId, primary.storageSystemId, systems);
         const primarySpace = primarySystem.spaces.find((space) => space.id === primary.spaceId);
         if (primarySpace === undefined || primary.objectKey === null) {
           throw new DomainError('NOT_FOUND', `the primary copy of job ${input.jobId} cannot be located`);
         }
         const primaryKey = primary.objectKey;
         const notBefore = input.notBefore ? new Date(input.notBefore) : null;
-        await copyInto(job, replica, () => adapterOf(primarySystem).read(primarySpace.name, primaryKey), notBefore);
+        await copyInto(
+          job,
+          replica,
+          () => adapterOf(primarySystem).read(primarySpace.name, primaryKey),
+          notBefore,
+          systems,
+        );
         return handOver(input, input.order, input.handOver === true);
       });
     },
