@@ -11,6 +11,7 @@ import { formatError } from './errors.js';
 import { createExportsRouter } from './modules/exports/index.js';
 import { createUploadsRouter } from './modules/uploads/index.js';
 import { buildEchelonSchema } from './schema.js';
+import { createSharedSubscribe } from './shared-execution.js';
 
 export interface ApiServer {
   httpServer: http.Server;
@@ -34,6 +35,7 @@ export async function createApiServer(services: Services): Promise<ApiServer> {
   const wsCleanup = useServer<Record<string, unknown>, { context?: RequestContext; socket: WebSocket }>(
     {
       schema,
+      subscribe: createSharedSubscribe(),
       // The principal is resolved once per connection.
       onConnect: async (ctx) => {
         const principal = await authenticate(services, ctx.connectionParams?.authorization);

@@ -1,7 +1,9 @@
 import { DomainError } from '@echelon/domain';
+import type { JobUpdate } from '@echelon/events';
 import { Arg, Authorized, ID, Resolver, Root, Subscription } from 'type-graphql';
 import { hasPermission, isMemberOnly, type Permission } from '../../auth.js';
 import { type RequestContext, rolesOf, tenantOf } from '../../context.js';
+import { mapIterator } from '../../shared-execution.js';
 import { sharedStorage, toEventView, toJobView } from '../jobs/jobs.mappers.js';
 import { findJob } from '../jobs/jobs.service.js';
 import { BackupJobView, ReplicaEventView } from '../jobs/jobs.types.js';
@@ -14,11 +16,28 @@ function authorize(context: RequestContext, permission: Permission) {
   return scope;
 }
 
+/** One view per shared feed item or job update, so every subscriber receives the same object (see shared-execution). */
+const eventViews = new WeakMap<object, ReplicaEventView>();
+const jobViews = new WeakMap<object, BackupJobView>();
+
+function sharedView<K extends object, V>(views: WeakMap<object, V>, key: K, make: () => V): V {
+  let view = views.get(key);
+  if (view === undefined) {
+    view = make();
+    views.set(key, view);
+  }
+  return view;
+}
+
 /**
  * A job's events from the process's shared feed of that job: read once for all subscribers, mapped here
  * without further reads (storage figures only if selected, once per read for everyone).
  */
-async function* replicaProgressStream(context: RequestContext, jobId: string, afterEventId: string | null) {
+async function replicaProgressStream(
+  context: RequestContext,
+  jobId: string,
+  afterEventId: string | null,
+): Promise<AsyncIterableIterator<ReplicaEventView>> {
   const { tenant } = authorize(context, 'job:read');
   let after = 0n;
   if (afterEventId !== null) {
@@ -33,28 +52,30 @@ async function* replicaProgressStream(context: RequestContext, jobId: string, af
   const job = await findJob(context, jobId);
   if (job === null) throw new DomainError('NOT_FOUND', `backup job ${jobId} does not exist in this tenant`);
   const items = context.feeds.subscribe({ tenantId: tenant.id, jobId, afterEventId: after });
-  try {
-    for await (const item of items) {
-      yield toEventView(sharedStorage(context.db, tenant.id, item.lookups), item.event, item.replica);
-    }
-  } finally {
-    await items.return?.();
-  }
+  return mapIterator(items, (item) =>
+    sharedView(eventViews, item, () =>
+      toEventView(sharedStorage(context.db, tenant.id, item.lookups), item.event, item.replica),
+    ),
+  );
 }
 
 /** The tenant's jobs as they change, each read once per change for every subscriber; a MEMBER sees its own. */
-async function* jobUpdateStream(context: RequestContext) {
+function jobUpdateStream(context: RequestContext): AsyncIterableIterator<BackupJobView> {
   const { tenant, identity } = authorize(context, 'job:read');
   const memberOnly = isMemberOnly(identity.roles);
   const updates = context.jobUpdates.subscribe(tenant.id);
-  try {
-    for await (const { job, lookups } of updates) {
-      if (memberOnly && job.identityId !== identity.id) continue;
-      yield toJobView(sharedStorage(context.db, tenant.id, lookups), job);
-    }
-  } finally {
-    await updates.return?.();
-  }
+  const visible: AsyncIterator<JobUpdate> = {
+    async next() {
+      for (;;) {
+        const result = await updates.next();
+        if (result.done || !memberOnly || result.value.job.identityId === identity.id) return result;
+      }
+    },
+    return: () => updates.return?.() ?? Promise.resolve({ value: undefined, done: true }),
+  };
+  return mapIterator(visible, (update) =>
+    sharedView(jobViews, update, () => toJobView(sharedStorage(context.db, tenant.id, update.lookups), update.job)),
+  );
 }
 
 @Resolver()

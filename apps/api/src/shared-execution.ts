@@ -1,0 +1,56 @@
+import { createSourceEventStream, type ExecutionArgs, type ExecutionResult, execute, print } from 'graphql';
+import { type RequestContext, rolesOf } from './context.js';
+
+/** Maps an iterator item by item; return() reaches the source at once, even while a next() is pending. */
+export function mapIterator<T, U>(
+  source: AsyncIterator<T>,
+  map: (item: T) => U | Promise<U>,
+): AsyncIterableIterator<U> {
+  const iterator: AsyncIterableIterator<U> = {
+    async next() {
+      const result = await source.next();
+      return result.done ? { value: undefined, done: true } : { value: await map(result.value), done: false };
+    },
+    async return() {
+      await source.return?.();
+      return { value: undefined, done: true };
+    },
+    [Symbol.asyncIterator]() {
+      return iterator;
+    },
+  };
+  return iterator;
+}
+
+/**
+ * graphql-ws's `subscribe`, with one execution per event and per distinct subscription, shared by every
+ * subscriber that receives the same event object: the payloads of a job's feed (or of a tenant's job updates)
+ * are shared objects, so 20 subscribers of a job with the same document, variables and roles get one execution
+ * instead of 20. Only events that every one of them may see are shared (the feeds are per tenant and job, and a
+ * MEMBER's filter runs before its stream yields), and the roles are part of the key, so the result is what each
+ * of them would have got.
+ */
+export function createSharedSubscribe() {
+  const executions = new WeakMap<object, Map<string, Promise<ExecutionResult> | ExecutionResult>>();
+  return async (args: ExecutionArgs) => {
+    const source = await createSourceEventStream(args);
+    if (!(Symbol.asyncIterator in source)) return source;
+    const context = args.contextValue as RequestContext | undefined;
+    const roles = context?.principal === undefined ? '' : [...rolesOf(context.principal)].sort().join(',');
+    const key = `${roles}\n${args.operationName ?? ''}\n${JSON.stringify(args.variableValues ?? {})}\n${print(args.document)}`;
+    return mapIterator(source[Symbol.asyncIterator](), (payload: unknown) => {
+      if (typeof payload !== 'object' || payload === null) return execute({ ...args, rootValue: payload });
+      let byKey = executions.get(payload);
+      if (byKey === undefined) {
+        byKey = new Map();
+        executions.set(payload, byKey);
+      }
+      let result = byKey.get(key);
+      if (result === undefined) {
+        result = execute({ ...args, rootValue: payload });
+        byKey.set(key, result);
+      }
+      return result;
+    });
+  };
+}
