@@ -97,7 +97,8 @@ function livePlan(): LivePlan {
 const DELAY_FROM_COMPLETION = 'delay-from-previous-completion';
 
 /**
- * Newer runs dispatch a secondary this long before it is due: the workflow task, the activity's queue and its
+ * Newer runs dispatch a secondary this long (at most half the delay) before it is due: the workflow task, the
+ * activity's queue and its
  * preparation (choosing the system from fresh capacity, reserving space) happen inside the delay, and the copy
  * activity itself waits until the planned time before it starts moving bytes. The copy never starts early; under a
  * burst of jobs it starts on time instead of after that queueing. A replicateNow that arrives within this window
@@ -130,7 +131,8 @@ async function writeSecondaries(
       if (!waiting.hasReplica) break;
       dueAt = Date.now() + plan.delaySeconds * 1000;
     }
-    const aheadMs = plan.dispatchAhead ? DISPATCH_AHEAD_MS : 0;
+    // At most half the delay: the larger part of every delay stays a durable timer on the server.
+    const aheadMs = plan.dispatchAhead ? Math.min(DISPATCH_AHEAD_MS, (plan.delaySeconds * 1000) / 2) : 0;
     const remainingMs = dueAt - Date.now();
     if (plan.delaySeconds > 0 && !plan.skipDelays && remainingMs > 0) {
       plan.phase = 'waiting';

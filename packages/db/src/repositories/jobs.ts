@@ -289,13 +289,16 @@ export async function recordProgress(
   db: Db,
   input: { tenantId: string; replicaId: string; bytesCopied: number },
 ): Promise<void> {
-  await db.$transaction(async (tx) => {
-    const replica = await tx.replica.update({
-      where: { id: input.replicaId, tenantId: input.tenantId, status: 'COPYING' },
-      data: { bytesCopied: BigInt(input.bytesCopied) },
-    });
-    await appendEvent(tx, replica, 'COPYING', null);
-  });
+  // One statement: the tenant's chain-head lock (taken by the event's insert trigger) is held only until this
+  // statement commits, not across client round trips. A replica no longer COPYING records nothing.
+  await db.$executeRaw`
+    WITH copying AS (
+      UPDATE replicas SET bytes_copied = ${BigInt(input.bytesCopied)}
+      WHERE id = ${input.replicaId}::uuid AND tenant_id = ${input.tenantId}::uuid AND status = 'COPYING'
+      RETURNING id, tenant_id, job_id, bytes_copied
+    )
+    INSERT INTO replica_events (tenant_id, job_id, replica_id, status, bytes_copied)
+    SELECT tenant_id, job_id, id, 'COPYING'::"ReplicaStatus", bytes_copied FROM copying`;
 }
 
 export async function getReplica(db: Db, tenantId: string, replicaId: string): Promise<Replica | null> {
