@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import { seedTenant, type SeededTenant } from '@echelon/db';
-import { startTestStack, type TestStack } from '@echelon/stack';
+import { insertJobRows, startTestStack, type TestStack } from '@echelon/stack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROWS = 100_000;
@@ -35,24 +35,25 @@ describe('streamed exports of history and audit entries (real stack)', () => {
     });
     // 100k events on one replica, inserted by the database itself (the chain trigger links each one), in
     // batches: one transaction per row would take minutes, one for all would pile up row versions of the head.
-    const [replica] = await env.db.$queryRawUnsafe<{ id: string; job_id: string }[]>(`
-      WITH dataset AS (
-        INSERT INTO datasets (tenant_id, identity_id, key) VALUES ('${tenant.tenant.id}', '${tenant.adminIdentityId}', 'bulk') RETURNING id
-      ), version AS (
-        INSERT INTO dataset_versions (tenant_id, dataset_id, number, size_bytes, sha256)
-        SELECT '${tenant.tenant.id}', id, 1, 1, repeat('a', 64) FROM dataset RETURNING id
-      ), job AS (
-        INSERT INTO backup_jobs (tenant_id, identity_id, dataset_version_id, template_version_id, scheme, workflow_id, status)
-        SELECT '${tenant.tenant.id}', '${tenant.adminIdentityId}', id, '${tenant.template.id}', '{}'::jsonb, 'bulk-' || id, 'COMPLETED' FROM version RETURNING id
-      )
-      INSERT INTO replicas (tenant_id, job_id, role, "order", storage_system_id, bytes_total, status)
-      SELECT '${tenant.tenant.id}', id, 'PRIMARY', 0, '${tenant.storageSystems[0]?.id}', 1, 'COMPLETED' FROM job RETURNING id::text, job_id::text`);
-    if (replica === undefined) throw new Error('no replica');
+    const {
+      jobId,
+      replicaIds: [replicaId],
+    } = await insertJobRows(
+      env.db,
+      { tenantId: tenant.tenant.id, identityId: tenant.adminIdentityId, templateVersionId: tenant.template.id },
+      {
+        datasetKey: 'bulk',
+        sizeBytes: 1,
+        jobStatus: 'COMPLETED',
+        storageSystemId: tenant.storageSystems[0]?.id ?? '',
+        replicas: { count: 1, firstOrder: 0, role: 'PRIMARY', status: 'COMPLETED' },
+      },
+    );
     const BATCH = 500;
     for (let start = 1; start <= ROWS; start += BATCH) {
       await env.db.$executeRawUnsafe(`
         INSERT INTO replica_events (tenant_id, job_id, replica_id, status, bytes_copied, message)
-        SELECT '${tenant.tenant.id}', '${replica.job_id}', '${replica.id}', 'COPYING', n, CASE WHEN n % 1000 = 0 THEN 'row, with "quotes"' END
+        SELECT '${tenant.tenant.id}', '${jobId}', '${replicaId}', 'COPYING', n, CASE WHEN n % 1000 = 0 THEN 'row, with "quotes"' END
           FROM generate_series(${start}, ${Math.min(ROWS, start + BATCH - 1)}) AS n`);
     }
     // What autovacuum does after a bulk load; without statistics the planner takes the 42-row guess and sorts

@@ -1,10 +1,16 @@
 import path from 'node:path';
 import { reserveSpace, seedTenant, type SeededTenant } from '@echelon/db';
 import { isDomainError } from '@echelon/domain';
-import { startTestStack, type TestStack } from '@echelon/stack';
+import { insertJobRows, startTestStack, type TestStack } from '@echelon/stack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const REPLICAS = 20;
+
+const rowsOwner = (seeded: SeededTenant) => ({
+  tenantId: seeded.tenant.id,
+  identityId: seeded.adminIdentityId,
+  templateVersionId: seeded.template.id,
+});
 const BYTES = 1000;
 
 describe('space reservation under concurrency (real PostgreSQL)', () => {
@@ -28,21 +34,13 @@ describe('space reservation under concurrency (real PostgreSQL)', () => {
         },
       ],
     });
-    const system = tenant.storageSystems[0]?.id;
-    const rows = await env.db.$queryRawUnsafe<{ id: string }[]>(`
-      WITH dataset AS (
-        INSERT INTO datasets (tenant_id, identity_id, key) VALUES ('${tenant.tenant.id}', '${tenant.adminIdentityId}', 'reserve') RETURNING id
-      ), version AS (
-        INSERT INTO dataset_versions (tenant_id, dataset_id, number, size_bytes, sha256)
-        SELECT '${tenant.tenant.id}', id, 1, ${BYTES}, repeat('a', 64) FROM dataset RETURNING id
-      ), job AS (
-        INSERT INTO backup_jobs (tenant_id, identity_id, dataset_version_id, template_version_id, scheme, workflow_id, status)
-        SELECT '${tenant.tenant.id}', '${tenant.adminIdentityId}', id, '${tenant.template.id}', '{}'::jsonb, 'reserve-' || id, 'RUNNING' FROM version RETURNING id
-      )
-      INSERT INTO replicas (tenant_id, job_id, role, "order", storage_system_id, bytes_total, status)
-      SELECT '${tenant.tenant.id}', job.id, 'SECONDARY', n, '${system}', ${BYTES}, 'PLANNED'
-        FROM job, generate_series(1, ${REPLICAS}) AS n RETURNING id::text`);
-    replicaIds = rows.map((row) => row.id);
+    ({ replicaIds } = await insertJobRows(env.db, rowsOwner(tenant), {
+      datasetKey: 'reserve',
+      sizeBytes: BYTES,
+      jobStatus: 'RUNNING',
+      storageSystemId: tenant.storageSystems[0]?.id ?? '',
+      replicas: { count: REPLICAS, firstOrder: 1, role: 'SECONDARY', status: 'PLANNED' },
+    }));
   }, 240_000);
 
   afterAll(async () => {
@@ -98,20 +96,17 @@ describe('space reservation under concurrency (real PostgreSQL)', () => {
         },
       ],
     });
-    const [row] = await env.db.$queryRawUnsafe<{ id: string }[]>(`
-      WITH dataset AS (
-        INSERT INTO datasets (tenant_id, identity_id, key) VALUES ('${fresh.tenant.id}', '${fresh.adminIdentityId}', 'order') RETURNING id
-      ), version AS (
-        INSERT INTO dataset_versions (tenant_id, dataset_id, number, size_bytes, sha256)
-        SELECT '${fresh.tenant.id}', id, 1, ${BYTES}, repeat('a', 64) FROM dataset RETURNING id
-      ), job AS (
-        INSERT INTO backup_jobs (tenant_id, identity_id, dataset_version_id, template_version_id, scheme, workflow_id, status)
-        SELECT '${fresh.tenant.id}', '${fresh.adminIdentityId}', id, '${fresh.template.id}', '{}'::jsonb, 'order-' || id, 'RUNNING' FROM version RETURNING id
-      )
-      INSERT INTO replicas (tenant_id, job_id, role, "order", storage_system_id, bytes_total, status)
-      SELECT '${fresh.tenant.id}', job.id, 'SECONDARY', 1, '${fresh.storageSystems[0]?.id}', ${BYTES}, 'PLANNED' FROM job RETURNING id::text`);
-    if (row === undefined) throw new Error('no replica');
-    const replica = await reserveSpace(env.db, fresh.tenant.id, row.id);
+    const {
+      replicaIds: [only],
+    } = await insertJobRows(env.db, rowsOwner(fresh), {
+      datasetKey: 'order',
+      sizeBytes: BYTES,
+      jobStatus: 'RUNNING',
+      storageSystemId: fresh.storageSystems[0]?.id ?? '',
+      replicas: { count: 1, firstOrder: 1, role: 'SECONDARY', status: 'PLANNED' },
+    });
+    if (only === undefined) throw new Error('no replica');
+    const replica = await reserveSpace(env.db, fresh.tenant.id, only);
     const big = await env.db.backupSpace.findFirstOrThrow({ where: { tenantId: fresh.tenant.id, name: 'big' } });
     expect(replica.spaceId).toBe(big.id);
     expect(replica.reservedBytes).toBe(BigInt(BYTES));

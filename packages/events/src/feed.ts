@@ -1,5 +1,6 @@
 import { type Db, eventsAfter, lastEventId, type Replica, type ReplicaEvent } from '@echelon/db';
 import type { EventHub } from './hub.js';
+import { pullIterator, Signal } from './pull.js';
 
 /**
  * Values worked out at most once for a group of deliveries and shared by every subscriber that asks for them
@@ -33,24 +34,6 @@ const PAGE = 500;
 const KEEP = 1000;
 /** After a failed read, how long before trying again (a notice or a hub reconnect also retries at once). */
 const RETRY_MS = 1000;
-
-/** A promise that every waiter shares, resolved and replaced each time something changes. */
-class Signal {
-  private resolve: () => void = () => undefined;
-  promise: Promise<void> = this.fresh();
-
-  private fresh(): Promise<void> {
-    return new Promise((resolve) => {
-      this.resolve = resolve;
-    });
-  }
-
-  fire(): void {
-    const resolve = this.resolve;
-    this.promise = this.fresh();
-    resolve();
-  }
-}
 
 /**
  * One job's events as this process has read them, shared by all of its subscribers here: each new event is
@@ -221,52 +204,42 @@ export class JobFeeds {
       });
     };
 
-    const iterator: AsyncIterableIterator<FeedItem> = {
-      async next(): Promise<IteratorResult<FeedItem>> {
-        const feed = await ready;
-        while (!closed && feed !== undefined) {
-          const mine = own.shift();
-          if (mine !== undefined) {
-            cursor = mine.event.id;
-            return { value: mine, done: false };
-          }
-          if (jumpTo !== undefined) {
-            if (jumpTo > cursor) cursor = jumpTo;
-            jumpTo = undefined;
-          }
-          if (cursor >= feed.floor) {
-            const item = feed.itemAfter(cursor);
-            if (item !== undefined) {
-              cursor = item.event.id;
-              return { value: item, done: false };
-            }
-            await Promise.race([feed.changed.promise, closeSignal.promise]);
-            continue;
-          }
-          // Behind the kept window: read a page alone. Every event up to the floor has committed (ids commit in
-          // order), so a short page holds all of them and the cursor may then move up to the floor.
-          const floor = feed.floor;
-          try {
-            const page = await eventsAfter(db, input.tenantId, input.jobId, cursor, PAGE);
-            const lookups = new SharedLookups();
-            own = page.map(({ replica, ...event }) => ({ event, replica, lookups }));
-            if (page.length < PAGE) jumpTo = floor;
-          } catch (error) {
-            log(`reading the events of job ${input.jobId} failed: ${(error as Error).message}; retrying`);
-            await pause();
-          }
+    return pullIterator(async (): Promise<IteratorResult<FeedItem>> => {
+      const feed = await ready;
+      while (!closed && feed !== undefined) {
+        const mine = own.shift();
+        if (mine !== undefined) {
+          cursor = mine.event.id;
+          return { value: mine, done: false };
         }
-        return { value: undefined, done: true };
-      },
-      async return(): Promise<IteratorResult<FeedItem>> {
-        detach();
-        return { value: undefined, done: true };
-      },
-      [Symbol.asyncIterator]() {
-        return iterator;
-      },
-    };
-    return iterator;
+        if (jumpTo !== undefined) {
+          if (jumpTo > cursor) cursor = jumpTo;
+          jumpTo = undefined;
+        }
+        if (cursor >= feed.floor) {
+          const item = feed.itemAfter(cursor);
+          if (item !== undefined) {
+            cursor = item.event.id;
+            return { value: item, done: false };
+          }
+          await Promise.race([feed.changed.promise, closeSignal.promise]);
+          continue;
+        }
+        // Behind the kept window: read a page alone. Every event up to the floor has committed (ids commit in
+        // order), so a short page holds all of them and the cursor may then move up to the floor.
+        const floor = feed.floor;
+        try {
+          const page = await eventsAfter(db, input.tenantId, input.jobId, cursor, PAGE);
+          const lookups = new SharedLookups();
+          own = page.map(({ replica, ...event }) => ({ event, replica, lookups }));
+          if (page.length < PAGE) jumpTo = floor;
+        } catch (error) {
+          log(`reading the events of job ${input.jobId} failed: ${(error as Error).message}; retrying`);
+          await pause();
+        }
+      }
+      return { value: undefined, done: true };
+    }, detach);
   }
 
   stop(): void {

@@ -1,6 +1,7 @@
 import { type Db, getJobs, type JobWithRelations } from '@echelon/db';
 import { SharedLookups } from './feed.js';
 import type { EventHub } from './hub.js';
+import { pullIterator, Signal } from './pull.js';
 
 /** A job as it is after a change, with the lookups shared by every subscriber of the read that found it. */
 export interface JobUpdate {
@@ -10,24 +11,10 @@ export interface JobUpdate {
 
 const RETRY_MS = 1000;
 
-class Waker {
-  private resolve: (() => void) | undefined;
-  wait(): Promise<void> {
-    return new Promise((resolve) => {
-      this.resolve = resolve;
-    });
-  }
-  wake(): void {
-    const resolve = this.resolve;
-    this.resolve = undefined;
-    resolve?.();
-  }
-}
-
 /** One subscriber: the newest state of each job that changed since it last took one (bounded by the jobs). */
 class UpdateInbox {
   readonly latest = new Map<string, JobUpdate>();
-  readonly waker = new Waker();
+  readonly changed = new Signal();
   closed = false;
 }
 
@@ -71,7 +58,7 @@ class TenantUpdates {
         for (const inbox of this.inboxes) {
           inbox.latest.delete(job.id);
           inbox.latest.set(job.id, update);
-          inbox.waker.wake();
+          inbox.changed.fire();
         }
       }
     } catch (error) {
@@ -119,8 +106,8 @@ export class JobUpdateFeeds {
     tenant.inboxes.add(inbox);
     const owner = tenant;
     const tenants = this.tenants;
-    const iterator: AsyncIterableIterator<JobUpdate> = {
-      async next(): Promise<IteratorResult<JobUpdate>> {
+    return pullIterator(
+      async (): Promise<IteratorResult<JobUpdate>> => {
         while (!inbox.closed) {
           const first = inbox.latest.entries().next();
           if (!first.done) {
@@ -128,27 +115,20 @@ export class JobUpdateFeeds {
             inbox.latest.delete(jobId);
             return { value: update, done: false };
           }
-          await inbox.waker.wait();
+          await inbox.changed.promise;
         }
         return { value: undefined, done: true };
       },
-      async return(): Promise<IteratorResult<JobUpdate>> {
-        if (!inbox.closed) {
-          inbox.closed = true;
-          inbox.waker.wake();
-          owner.inboxes.delete(inbox);
-          if (owner.inboxes.size === 0 && tenants.get(tenantId) === owner) {
-            owner.close();
-            tenants.delete(tenantId);
-          }
+      () => {
+        inbox.closed = true;
+        inbox.changed.fire();
+        owner.inboxes.delete(inbox);
+        if (owner.inboxes.size === 0 && tenants.get(tenantId) === owner) {
+          owner.close();
+          tenants.delete(tenantId);
         }
-        return { value: undefined, done: true };
       },
-      [Symbol.asyncIterator]() {
-        return iterator;
-      },
-    };
-    return iterator;
+    );
   }
 
   stop(): void {

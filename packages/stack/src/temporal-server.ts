@@ -118,33 +118,44 @@ export async function startTemporalDevServer(options: {
     });
     return { address, namespace, uiUrl, stop: () => env.teardown() };
   }
-  const server = startProcess(
-    'temporal',
-    cli,
-    [
-      'server',
-      'start-dev',
-      '--ip',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--ui-port',
-      String(uiPort),
-      '--db-filename',
-      options.dbFile,
-      '--namespace',
-      namespace,
-      ...SQLITE_PRAGMAS,
-      '--log-level',
-      'error',
-    ],
-    { log },
-  );
-  try {
-    await waitUntilServing(address, namespace, server.exited);
-  } catch (error) {
-    await server.stop();
-    throw error;
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--ui-port',
+    String(uiPort),
+    '--db-filename',
+    options.dbFile,
+    '--namespace',
+    namespace,
+    ...SQLITE_PRAGMAS,
+    '--log-level',
+    'error',
+  ];
+  // The dev server picks its internal ports (HTTP API, metrics, cluster services) at random; one taken meanwhile
+  // by another process makes it exit while starting. That is worth another try; anything else is not.
+  for (let attempt = 1; ; attempt++) {
+    const recent: string[] = [];
+    const server = startProcess('temporal', cli, args, {
+      log: (line) => {
+        recent.push(line);
+        if (recent.length > 20) recent.shift();
+        log(line);
+      },
+    });
+    try {
+      await waitUntilServing(address, namespace, server.exited);
+      return { address, namespace, uiUrl, stop: () => server.stop(15_000) };
+    } catch (error) {
+      await server.stop();
+      const message = error instanceof Error ? error.message : String(error);
+      if (!message.includes('exited before it was ready') || attempt >= 3) {
+        throw new Error(`${message}${recent.length > 0 ? `; its last output:\n${recent.join('\n')}` : ''}`);
+      }
+      log(`[temporal] the dev server exited while starting (attempt ${attempt} of 3); starting it again`);
+    }
   }
-  return { address, namespace, uiUrl, stop: () => server.stop(15_000) };
 }

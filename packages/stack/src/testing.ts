@@ -67,3 +67,50 @@ export async function startTestStack(
     },
   };
 }
+
+/**
+ * A job's rows written straight into the database (dataset, version, job, replicas), for tests that need many rows
+ * or a given state without running backups. Every replica is on `storageSystemId`, orders from `firstOrder` on.
+ */
+export async function insertJobRows(
+  db: Db,
+  seeded: { tenantId: string; identityId: string; templateVersionId: string },
+  options: {
+    datasetKey: string;
+    sizeBytes: number;
+    jobStatus: 'RUNNING' | 'COMPLETED';
+    storageSystemId: string;
+    replicas: { count: number; firstOrder: number; role: 'PRIMARY' | 'SECONDARY'; status: 'PLANNED' | 'COMPLETED' };
+  },
+): Promise<{ jobId: string; replicaIds: string[] }> {
+  const { replicas } = options;
+  const rows = await db.$queryRawUnsafe<{ id: string; job_id: string }[]>(
+    `WITH dataset AS (
+        INSERT INTO datasets (tenant_id, identity_id, key) VALUES ($1::uuid, $2::uuid, $3) RETURNING id
+      ), version AS (
+        INSERT INTO dataset_versions (tenant_id, dataset_id, number, size_bytes, sha256)
+        SELECT $1::uuid, id, 1, $4, repeat('a', 64) FROM dataset RETURNING id
+      ), job AS (
+        INSERT INTO backup_jobs (tenant_id, identity_id, dataset_version_id, template_version_id, scheme, workflow_id, status)
+        SELECT $1::uuid, $2::uuid, id, $5::uuid, '{}'::jsonb, 'rows-' || id, $6::"BackupJobStatus" FROM version RETURNING id
+      )
+      INSERT INTO replicas (tenant_id, job_id, role, "order", storage_system_id, bytes_total, status)
+      SELECT $1::uuid, job.id, $7::"ReplicaRole", n, $8::uuid, $4, $9::"ReplicaStatus"
+        FROM job, generate_series($10::int, $10::int + $11::int - 1) AS n
+      RETURNING id::text, job_id::text`,
+    seeded.tenantId,
+    seeded.identityId,
+    options.datasetKey,
+    BigInt(options.sizeBytes),
+    seeded.templateVersionId,
+    options.jobStatus,
+    replicas.role,
+    options.storageSystemId,
+    replicas.status,
+    replicas.firstOrder,
+    replicas.count,
+  );
+  const jobId = rows[0]?.job_id;
+  if (jobId === undefined) throw new Error('no rows were inserted');
+  return { jobId, replicaIds: rows.map((row) => row.id) };
+}
