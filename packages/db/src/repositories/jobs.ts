@@ -3,20 +3,21 @@ import {
   assertJobTransition,
   assertReplicaTransition,
   type BackupJobStatus,
+  canTransitionReplica,
   DomainError,
   isUuid,
   jobOutcome,
+  REPLICA_STATUSES,
   type ResolvedScheme,
   workflowIdFor,
 } from '@echelon/domain';
-import type { Db } from '../client.js';
+import { type Db, Prisma } from '../client.js';
 import type {
   BackupJob,
   Dataset,
   DatasetVersion,
   Identity,
   PolicyTemplateVersion,
-  Prisma,
   Replica,
   ReplicaEvent,
   ReplicaStatus,
@@ -266,22 +267,66 @@ export type ReplicaPatch = Partial<
  * the event, atomically. A repeated call with the status the replica already has only applies the patch
  * when `allowSame` is set (progress ticks); otherwise it is a no-op, which keeps activity retries idempotent.
  */
+/** Database columns of the replica fields a transition may set. */
+const PATCH_COLUMNS: Record<keyof ReplicaPatch, string> = {
+  scheduledAt: 'scheduled_at',
+  startedAt: 'started_at',
+  completedAt: 'completed_at',
+  bytesCopied: 'bytes_copied',
+  checksum: 'checksum',
+  lastError: 'last_error',
+  objectKey: 'object_key',
+  spaceId: 'space_id',
+  attempts: 'attempts',
+};
+
+/**
+ * Moves a replica to `to` (with `patch`) and appends its event, in one statement: the tenant's chain-head lock,
+ * which the event's insert trigger takes, is held until that statement commits and never across a round trip to
+ * this process (under load that round trip waits for a busy event loop). The transition rules are the domain's:
+ * the statement only updates from a status the rules allow, and an illegal move is reported with the domain's error.
+ */
 export async function transitionReplica(
   db: Db,
   input: { tenantId: string; replicaId: string; to: ReplicaStatus; patch?: ReplicaPatch; message?: string | null },
 ): Promise<Replica> {
-  return db.$transaction(async (tx) => {
-    const [locked] = await tx.$queryRaw<{ status: ReplicaStatus }[]>`
-      SELECT status FROM replicas WHERE id = ${input.replicaId}::uuid AND tenant_id = ${input.tenantId}::uuid FOR UPDATE`;
-    if (locked === undefined) throw new DomainError('NOT_FOUND', `replica ${input.replicaId} does not exist`);
-    if (locked.status !== input.to || input.to === 'COPYING') assertReplicaTransition(locked.status, input.to);
-    const replica = await tx.replica.update({
-      where: { id: input.replicaId },
-      data: { status: input.to, ...input.patch },
-    });
-    await appendEvent(tx, replica, input.to, input.message ?? null);
-    return replica;
-  });
+  // Repeating a state is allowed (an activity retried after a crash), except COPYING, which starts an attempt.
+  const allowedFrom = REPLICA_STATUSES.filter(
+    (from) => (from === input.to && input.to !== 'COPYING') || canTransitionReplica(from, input.to),
+  );
+  const sets = [
+    Prisma.sql`status = ${input.to}::"ReplicaStatus"`,
+    ...Object.entries(input.patch ?? {}).flatMap(([field, value]) => {
+      if (value === undefined) return [];
+      const column = Prisma.raw(`"${PATCH_COLUMNS[field as keyof ReplicaPatch]}"`);
+      return [field === 'spaceId' ? Prisma.sql`${column} = ${value}::uuid` : Prisma.sql`${column} = ${value}`];
+    }),
+  ];
+  const [outcome] = await db.$queryRaw<{ previous: ReplicaStatus; moved: boolean }[]>`
+    WITH locked AS (
+      SELECT id, status FROM replicas
+      WHERE id = ${input.replicaId}::uuid AND tenant_id = ${input.tenantId}::uuid
+      FOR UPDATE
+    ), moved AS (
+      UPDATE replicas SET ${Prisma.join(sets, ', ')}
+      FROM locked
+      WHERE replicas.id = locked.id AND locked.status::text = ANY(${allowedFrom}::text[])
+      RETURNING replicas.id, replicas.tenant_id, replicas.job_id, replicas.bytes_copied
+    ), appended AS (
+      INSERT INTO replica_events (tenant_id, job_id, replica_id, status, bytes_copied, message)
+      SELECT tenant_id, job_id, id, ${input.to}::"ReplicaStatus", bytes_copied, ${input.message ?? null} FROM moved
+      RETURNING id
+    )
+    SELECT locked.status::text AS previous, EXISTS (SELECT 1 FROM appended) AS moved FROM locked`;
+  if (outcome === undefined) throw new DomainError('NOT_FOUND', `replica ${input.replicaId} does not exist`);
+  if (!outcome.moved) {
+    assertReplicaTransition(outcome.previous, input.to);
+    throw new DomainError(
+      'CONFLICT',
+      `replica ${input.replicaId} could not go from ${outcome.previous} to ${input.to}`,
+    );
+  }
+  return db.replica.findFirstOrThrow({ where: { id: input.replicaId, tenantId: input.tenantId } });
 }
 
 /** A progress tick: bytes only, recorded as a COPYING event. */
