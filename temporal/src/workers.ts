@@ -36,8 +36,10 @@ export async function createBackupWorkers(options: BackupWorkerOptions): Promise
     taskQueue: options.taskQueue,
     workflowsPath: options.workflowsPath,
     maxConcurrentActivityTaskExecutions: options.activitySlots,
-    // After a worker dies, its sticky queue holds the next workflow task this long before any worker takes it.
-    stickyQueueScheduleToStartTimeout: '3 seconds',
+    // After a worker dies, its sticky queue holds the next workflow task this long before any worker takes it. 3 s
+    // (session 1) recovered faster from a crash but, under a burst, sent dozens of tasks that merely waited their
+    // turn to the congested normal queue (p99 lateness up to 7–100 s, docs/benchmarks.md): 10 s, the SDK's default.
+    stickyQueueScheduleToStartTimeout: '10 seconds',
     ...options.tuning,
   });
   const due = await Worker.create({
