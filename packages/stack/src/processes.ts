@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { REPO_ROOT } from '@echelon/config';
@@ -143,15 +144,39 @@ export async function isPortFree(port: number, host = '127.0.0.1'): Promise<bool
   }
 }
 
-/** A port nobody listens on now (the OS picks it). */
+/**
+ * The ports the kernel hands out for port 0 and for outgoing connections. A port picked from that range can be
+ * taken by any other process between the pick and the listen (a Temporal server's own internal ports, a client
+ * socket), so `freePort` picks below it.
+ */
+function ephemeralRange(): [number, number] {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (low !== undefined && high !== undefined && Number.isInteger(low) && Number.isInteger(high)) return [low, high];
+  } catch {
+    // not Linux: the IANA dynamic range
+  }
+  return [49152, 65535];
+}
+
+const handedOut = new Set<number>();
+
+/**
+ * A port nobody listens on now, outside the kernel's ephemeral range and never the same twice in one process, so
+ * that it stays free until the service it is for starts.
+ */
 export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  if (address === null || typeof address === 'string') throw new Error('could not allocate a port');
-  return address.port;
+  const [ephemeralLow, ephemeralHigh] = ephemeralRange();
+  const [low, high] = ephemeralLow - 10_000 >= 1024 ? [10_000, ephemeralLow - 1] : [ephemeralHigh + 1, 65_535];
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = low + Math.floor(Math.random() * (high - low + 1));
+    if (handedOut.has(port)) continue;
+    if ((await isPortFree(port)) && (await isPortFree(port, '0.0.0.0'))) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error(`could not find a free port in ${low}-${high}`);
 }
 
 export class PortTakenError extends Error {
