@@ -4,8 +4,11 @@ import {
   type Db,
   type Identity,
   listStorageSystems,
+  platformDb,
+  scopedDb,
   type StorageSystemWithSpaces,
   type Tenant,
+  tenantDb,
 } from '@echelon/db';
 import { DomainError } from '@echelon/domain';
 import type { EventHub, JobFeeds, JobUpdateFeeds } from '@echelon/events';
@@ -32,6 +35,13 @@ export interface Services {
 
 export interface RequestContext extends Services {
   principal: Principal | undefined;
+  /**
+   * The database as the caller (row-level security): its tenant's rows only; a platform administrator's also
+   * opens the tenants table. Unauthenticated: no tenant's rows.
+   */
+  db: Db;
+  /** The database as `tenantId`: the caller's own tenant, or any tenant for a platform administrator. */
+  dbAs(tenantId: string): Db;
   /** The tenant's storage systems, read at most once per request. */
   storageSystems(): Promise<Map<string, StorageSystemWithSpaces>>;
 }
@@ -61,12 +71,28 @@ export async function authenticate(services: Services, authorization: unknown): 
 
 export function createContext(services: Services, principal: Principal | undefined): RequestContext {
   let storage: Promise<Map<string, StorageSystemWithSpaces>> | undefined;
+  const platform = principal !== undefined && rolesOf(principal).includes('PLATFORM_ADMIN');
+  const ownTenant = principal?.kind === 'identity' ? principal.tenant.id : undefined;
+  const db =
+    ownTenant === undefined
+      ? platform
+        ? platformDb(services.db)
+        : scopedDb(services.db, {})
+      : platform
+        ? platformDb(services.db, ownTenant)
+        : tenantDb(services.db, ownTenant);
   return {
     ...services,
     principal,
+    db,
+    dbAs(tenantId) {
+      if (tenantId === ownTenant) return db;
+      if (!platform) throw new DomainError('NOT_FOUND', `tenant ${tenantId} does not exist`);
+      return platformDb(services.db, tenantId);
+    },
     storageSystems() {
       if (principal?.kind !== 'identity') return Promise.resolve(new Map());
-      storage ??= listStorageSystems(services.db, principal.tenant.id).then(
+      storage ??= listStorageSystems(db, principal.tenant.id).then(
         (systems) => new Map(systems.map((system) => [system.id, system])),
       );
       return storage;

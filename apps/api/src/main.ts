@@ -1,5 +1,5 @@
 import { loadConfig, required } from '@echelon/config';
-import { createDb } from '@echelon/db';
+import { bypassesRowSecurity, createDb, pendingJobs, tenantDb } from '@echelon/db';
 import { EventHub, JobFeeds, JobUpdateFeeds } from '@echelon/events';
 import { createBackupClient } from '@echelon/temporal';
 import { createApiServer } from './server.js';
@@ -8,22 +8,24 @@ import { createApiServer } from './server.js';
 async function main(): Promise<void> {
   const config = loadConfig();
   const databaseUrl = required(config.databaseUrl, 'DATABASE_URL');
-  const db = createDb(databaseUrl);
+  const db = createDb(databaseUrl, { applicationName: 'echelon-api' });
+  if (await bypassesRowSecurity(db)) {
+    console.warn('api: the database role is a superuser or has BYPASSRLS, so row-level security does not apply to it');
+  }
   const hub = new EventHub(databaseUrl, (message) => console.warn(message));
   await hub.start();
   // Subscription reads have their own small pool: a burst of subscribers never starves requests.
-  const liveDb = createDb(databaseUrl, { max: 4 });
+  const liveDb = createDb(databaseUrl, { max: 4, applicationName: 'echelon-api' });
   const warn = (message: string) => console.warn(message);
-  const feeds = new JobFeeds(liveDb, hub, warn);
-  const jobUpdates = new JobUpdateFeeds(liveDb, hub, 150, warn);
+  const feeds = new JobFeeds((tenantId) => tenantDb(liveDb, tenantId), hub, warn);
+  const jobUpdates = new JobUpdateFeeds((tenantId) => tenantDb(liveDb, tenantId), hub, 150, warn);
   const backups = await createBackupClient({
     address: required(config.temporalAddress, 'TEMPORAL_ADDRESS'),
     namespace: config.temporalNamespace,
     taskQueue: config.taskQueue,
   });
   // A job recorded while Temporal was unreachable starts now; starting is idempotent.
-  const pending = await db.backupJob.findMany({ where: { status: 'PENDING' }, select: { id: true, tenantId: true } });
-  for (const job of pending) await backups.start({ tenantId: job.tenantId, jobId: job.id });
+  for (const job of await pendingJobs(db)) await backups.start({ tenantId: job.tenant_id, jobId: job.id });
 
   const server = await createApiServer({ config, db, hub, feeds, jobUpdates, backups });
   server.httpServer.listen(config.apiPort, () => {

@@ -40,6 +40,7 @@ const secretKey = z
 const ENV_SCHEMA = z.object({
   ECHELON_DATA_DIR: optionalString,
   DATABASE_URL: optionalString,
+  ECHELON_APP_DATABASE_URL: optionalString,
   TEMPORAL_ADDRESS: optionalString,
   TEMPORAL_NAMESPACE: z.string().default('default'),
   TEMPORAL_TASK_QUEUE: z.string().default('echelon-backups'),
@@ -63,8 +64,13 @@ const ENV_SCHEMA = z.object({
 export interface EchelonConfig {
   /** Where embedded PostgreSQL, Temporal's SQLite file, staged uploads and demo storage live. */
   dataDir: string;
-  /** Unset means: start embedded PostgreSQL. */
+  /**
+   * Unset means: start embedded PostgreSQL. For the launcher, the owner's URL (it runs the migrations); for the
+   * API and the worker, the application role's URL the launcher gives them.
+   */
   databaseUrl: string | undefined;
+  /** The application role's URL when a DBA manages that role; unset: the launcher gives it LOGIN and a password. */
+  appDatabaseUrl: string | undefined;
   /** Unset means: start the Temporal CLI dev server. */
   temporalAddress: string | undefined;
   temporalNamespace: string;
@@ -113,6 +119,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EchelonConfig 
   return {
     dataDir,
     databaseUrl: e.DATABASE_URL,
+    appDatabaseUrl: e.ECHELON_APP_DATABASE_URL,
     temporalAddress: e.TEMPORAL_ADDRESS,
     temporalNamespace: e.TEMPORAL_NAMESPACE,
     taskQueue: e.TEMPORAL_TASK_QUEUE,

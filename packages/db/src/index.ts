@@ -11,3 +11,4 @@ export * from './repositories/admin.js';
 export * from './repositories/audit.js';
 export * from './repositories/chain.js';
 export * from './repositories/history.js';
+export * from './app-role.js';

@@ -75,7 +75,7 @@ const range = (from: number, to: number) => Array.from({ length: to - from + 1 }
 describe('JobFeeds', () => {
   it('replays what the table holds, then goes live, without gap or duplicate', async () => {
     const world = fakeWorld();
-    const feeds = new JobFeeds(world.db, world.hub);
+    const feeds = new JobFeeds(() => world.db, world.hub);
     world.insert(3);
     const items = feeds.subscribe({ tenantId: TENANT, jobId: JOB, afterEventId: 0n });
     expect(await take(items, 3)).toEqual(range(1, 3));
@@ -89,7 +89,7 @@ describe('JobFeeds', () => {
 
   it('reads each new event once for all subscribers of the job', async () => {
     const world = fakeWorld();
-    const feeds = new JobFeeds(world.db, world.hub);
+    const feeds = new JobFeeds(() => world.db, world.hub);
     const subscribers = Array.from({ length: 200 }, () =>
       feeds.subscribe({ tenantId: TENANT, jobId: JOB, afterEventId: 0n }),
     );
@@ -110,7 +110,7 @@ describe('JobFeeds', () => {
 
   it('lets a slow subscriber fall behind the kept window and still get every event once, in order', async () => {
     const world = fakeWorld();
-    const feeds = new JobFeeds(world.db, world.hub);
+    const feeds = new JobFeeds(() => world.db, world.hub);
     const fast = feeds.subscribe({ tenantId: TENANT, jobId: JOB, afterEventId: 0n });
     const slow = feeds.subscribe({ tenantId: TENANT, jobId: JOB, afterEventId: 0n });
     world.insert(10);
@@ -128,7 +128,7 @@ describe('JobFeeds', () => {
 
   it('does not let a made-up cursor hide events from the job’s other subscribers', async () => {
     const world = fakeWorld();
-    const feeds = new JobFeeds(world.db, world.hub);
+    const feeds = new JobFeeds(() => world.db, world.hub);
     world.insert(4);
     const bogus = feeds.subscribe({ tenantId: TENANT, jobId: JOB, afterEventId: 10n ** 18n });
     const pending = bogus.next();
@@ -143,7 +143,7 @@ describe('JobFeeds', () => {
 
   it('keeps jobs apart and ends a waiting subscriber when it is closed', async () => {
     const world = fakeWorld();
-    const feeds = new JobFeeds(world.db, world.hub);
+    const feeds = new JobFeeds(() => world.db, world.hub);
     const other = feeds.subscribe({ tenantId: TENANT, jobId: 'other', afterEventId: 0n });
     const mine = feeds.subscribe({ tenantId: TENANT, jobId: JOB, afterEventId: 0n });
     world.insert(2, 'other');

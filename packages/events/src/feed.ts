@@ -127,8 +127,9 @@ export class JobFeeds {
   private readonly feeds = new Map<string, JobFeed>();
   private readonly unsubscribers: (() => void)[];
 
+  /** `dbFor(tenantId)`: the database as that tenant (row-level security), e.g. `(id) => tenantDb(db, id)`. */
   constructor(
-    private readonly db: Db,
+    private readonly dbFor: (tenantId: string) => Db,
     hub: EventHub,
     private readonly log: (message: string) => void = () => undefined,
   ) {
@@ -154,7 +155,7 @@ export class JobFeeds {
   subscribe(input: { tenantId: string; jobId: string; afterEventId: bigint }): AsyncIterableIterator<FeedItem> {
     const key = `${input.tenantId}/${input.jobId}`;
     const feeds = this.feeds;
-    const db = this.db;
+    const db = this.dbFor(input.tenantId);
     const log = this.log;
     let cursor = input.afterEventId;
     let closed = false;

@@ -51,7 +51,7 @@ const next = async (updates: AsyncIterableIterator<JobUpdate>) => {
 describe('JobUpdateFeeds', () => {
   it('reads a burst of changes once per tenant, for every subscriber, with the newest state', async () => {
     const world = fakeWorld();
-    const feeds = new JobUpdateFeeds(world.db, world.hub, 20);
+    const feeds = new JobUpdateFeeds(() => world.db, world.hub, 20);
     const subscribers = Array.from({ length: 50 }, () => feeds.subscribe('t1'));
     const elsewhere = feeds.subscribe('t2');
     world.set('t1', 'a', 'RUNNING');
@@ -75,7 +75,7 @@ describe('JobUpdateFeeds', () => {
 
   it('gives a slow subscriber the newest state of each job, not a backlog', async () => {
     const world = fakeWorld();
-    const feeds = new JobUpdateFeeds(world.db, world.hub, 5);
+    const feeds = new JobUpdateFeeds(() => world.db, world.hub, 5);
     const updates = feeds.subscribe('t1');
     for (const status of ['PENDING', 'RUNNING', 'PARTIAL']) {
       world.set('t1', 'a', status);

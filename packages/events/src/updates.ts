@@ -84,8 +84,9 @@ export class JobUpdateFeeds {
   private readonly tenants = new Map<string, TenantUpdates>();
   private readonly unsubscribers: (() => void)[];
 
+  /** `dbFor(tenantId)`: the database as that tenant (row-level security), e.g. `(id) => tenantDb(db, id)`. */
   constructor(
-    private readonly db: Db,
+    private readonly dbFor: (tenantId: string) => Db,
     hub: EventHub,
     private readonly coalesceMs = 150,
     private readonly log: (message: string) => void = () => undefined,
@@ -99,7 +100,7 @@ export class JobUpdateFeeds {
   subscribe(tenantId: string): AsyncIterableIterator<JobUpdate> {
     let tenant = this.tenants.get(tenantId);
     if (tenant === undefined) {
-      tenant = new TenantUpdates(this.db, tenantId, this.coalesceMs, this.log);
+      tenant = new TenantUpdates(this.dbFor(tenantId), tenantId, this.coalesceMs, this.log);
       this.tenants.set(tenantId, tenant);
     }
     const inbox = new UpdateInbox();

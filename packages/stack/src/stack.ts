@@ -2,7 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { type EchelonConfig, loadConfig, REPO_ROOT } from '@echelon/config';
-import { createDb, type DemoCredentials, ensureDemoTenant, migrate } from '@echelon/db';
+import { createDb, type DemoCredentials, ensureAppRole, ensureDemoTenant, migrate } from '@echelon/db';
 import { startEmbeddedPostgres } from './postgres.js';
 import {
   assertPortFree,
@@ -39,7 +39,10 @@ export interface StackOptions {
 
 export interface RunningStack {
   config: EchelonConfig;
+  /** The owner's URL: migrations, seeding and tests' checks; row-level security does not apply to it. */
   databaseUrl: string;
+  /** What the API and the worker connect with: the application's role, under row-level security. */
+  appDatabaseUrl: string;
   temporalAddress: string;
   apiUrl: string;
   webUrl: string | undefined;
@@ -114,6 +117,8 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     }
     const { applied } = await migrate(databaseUrl, MIGRATIONS_DIR);
     if (applied.length > 0) log(`[db] applied migrations: ${applied.join(', ')}`);
+    // The API and the worker connect as the application's role, under row-level security.
+    const appDatabaseUrl = config.appDatabaseUrl ?? (await ensureAppRole(databaseUrl));
 
     let temporalAddress = config.temporalAddress;
     let temporalUiUrl: string | undefined;
@@ -151,7 +156,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       ...process.env,
       ...options.env,
       ECHELON_DATA_DIR: config.dataDir,
-      DATABASE_URL: databaseUrl,
+      DATABASE_URL: appDatabaseUrl,
       TEMPORAL_ADDRESS: temporalAddress,
       TEMPORAL_NAMESPACE: config.temporalNamespace,
       TEMPORAL_TASK_QUEUE: config.taskQueue,
@@ -217,6 +222,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     return {
       config,
       databaseUrl,
+      appDatabaseUrl,
       temporalAddress,
       apiUrl,
       webUrl,

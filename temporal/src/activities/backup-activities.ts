@@ -21,6 +21,7 @@ import {
   transitionReplica,
   assignDispatchOrder,
   type StorageSystemWithSpaces,
+  tenantDb,
   type WorkJob,
 } from '@echelon/db';
 import { loadConfig } from '@echelon/config';
@@ -131,11 +132,12 @@ async function guarded<T>(work: () => Promise<T>): Promise<T> {
 
 /** The activities of the backup workflow; every one is safe to run again after a crash. */
 export function createActivities(deps: ActivityDeps) {
-  const { db } = deps;
+  /** The database as the job's tenant (row-level security); every input names its tenant. */
+  const as = (tenantId: string) => tenantDb(deps.db, tenantId);
   const progressIntervalMs = deps.progressIntervalMs ?? 250;
 
   const loadJob = async (input: BackupWorkflowInput): Promise<WorkJob> => {
-    const job = await getWorkJob(db, input.tenantId, input.jobId);
+    const job = await getWorkJob(as(input.tenantId), input.tenantId, input.jobId);
     if (job === null) throw new DomainError('NOT_FOUND', `backup job ${input.jobId} does not exist`);
     return job;
   };
@@ -152,7 +154,7 @@ export function createActivities(deps: ActivityDeps) {
 
   /** A storage system of the tenant, from `systems` when the caller already read them. */
   const systemOf = async (tenantId: string, storageSystemId: string, systems?: StorageSystemWithSpaces[]) => {
-    const system = (systems ?? (await listStorageSystems(db, tenantId))).find(
+    const system = (systems ?? (await listStorageSystems(as(tenantId), tenantId))).find(
       (candidate) => candidate.id === storageSystemId,
     );
     if (system === undefined) throw new DomainError('NOT_FOUND', `storage system ${storageSystemId} does not exist`);
@@ -174,7 +176,7 @@ export function createActivities(deps: ActivityDeps) {
     if (replica.status === 'COMPLETED') return;
     const tenantId = job.tenantId;
     const version = job.datasetVersion;
-    const reserved = await reserveSpace(db, tenantId, replica.id);
+    const reserved = await reserveSpace(as(tenantId), tenantId, replica.id);
     const system = await systemOf(tenantId, reserved.storageSystemId, systems);
     const space = system.spaces.find((candidate) => candidate.id === reserved.spaceId);
     if (space === undefined) throw new DomainError('NOT_FOUND', `backup space ${reserved.spaceId} does not exist`);
@@ -188,7 +190,7 @@ export function createActivities(deps: ActivityDeps) {
       await context.sleep(Math.min(wait, 1000));
       wait = (notBefore?.getTime() ?? 0) - Date.now();
     }
-    await transitionReplica(db, {
+    await transitionReplica(as(tenantId), {
       tenantId,
       replicaId: replica.id,
       to: 'COPYING',
@@ -219,11 +221,13 @@ export function createActivities(deps: ActivityDeps) {
           const now = Date.now();
           if (now - lastReport >= progressIntervalMs && bytes < expected.bytes) {
             lastReport = now;
-            void recordProgress(db, { tenantId, replicaId: replica.id, bytesCopied: bytes }).catch(() => undefined);
+            void recordProgress(as(tenantId), { tenantId, replicaId: replica.id, bytesCopied: bytes }).catch(
+              () => undefined,
+            );
           }
         },
         onVerifying: async () => {
-          await transitionReplica(db, {
+          await transitionReplica(as(tenantId), {
             tenantId,
             replicaId: replica.id,
             to: 'VERIFYING',
@@ -233,7 +237,7 @@ export function createActivities(deps: ActivityDeps) {
         },
       });
     } else {
-      await transitionReplica(db, {
+      await transitionReplica(as(tenantId), {
         tenantId,
         replicaId: replica.id,
         to: 'VERIFYING',
@@ -241,7 +245,7 @@ export function createActivities(deps: ActivityDeps) {
         message: 'found a committed copy from an earlier attempt; verified it',
       });
     }
-    await transitionReplica(db, {
+    await transitionReplica(as(tenantId), {
       tenantId,
       replicaId: replica.id,
       to: 'COMPLETED',
@@ -255,7 +259,7 @@ export function createActivities(deps: ActivityDeps) {
    * `delaySeconds` after this copy's completedAt, so the workflow can time the delay from the completion itself.
    */
   const handOver = async (input: BackupWorkflowInput, order: number, handOverNext: boolean): Promise<CopyResult> => {
-    const replicas = await listReplicas(db, input.tenantId, input.jobId);
+    const replicas = await listReplicas(as(input.tenantId), input.tenantId, input.jobId);
     const done = replicas.find((replica) => replica.order === order);
     const completedAt = done?.completedAt ?? null;
     if (!handOverNext || completedAt === null) return { hasReplica: true, completedAt: completedAt?.toISOString() };
@@ -265,7 +269,7 @@ export function createActivities(deps: ActivityDeps) {
     if (next?.status === 'PLANNED') {
       const job = await loadJob(input);
       const delaySeconds = (job.scheme as unknown as ResolvedScheme).delaySeconds;
-      await transitionReplica(db, {
+      await transitionReplica(as(input.tenantId), {
         tenantId: input.tenantId,
         replicaId: next.id,
         to: 'WAITING',
@@ -280,7 +284,7 @@ export function createActivities(deps: ActivityDeps) {
     async startJob(input: BackupWorkflowInput): Promise<{ secondaryCount: number; delaySeconds: number }> {
       return guarded(async () => {
         const job = await loadJob(input);
-        if (job.status === 'PENDING') await setJobStatus(db, input.tenantId, input.jobId, 'RUNNING');
+        if (job.status === 'PENDING') await setJobStatus(as(input.tenantId), input.tenantId, input.jobId, 'RUNNING');
         const scheme = job.scheme as unknown as ResolvedScheme;
         return { secondaryCount: job.replicas.length - 1, delaySeconds: scheme.delaySeconds };
       });
@@ -292,7 +296,9 @@ export function createActivities(deps: ActivityDeps) {
         const primary = replicaAt(job, 0);
         if (primary === undefined) throw new DomainError('NOT_FOUND', `job ${input.jobId} has no primary replica`);
         const upload = job.datasetVersion.uploadId
-          ? await db.upload.findFirst({ where: { id: job.datasetVersion.uploadId, tenantId: input.tenantId } })
+          ? await as(input.tenantId).upload.findFirst({
+              where: { id: job.datasetVersion.uploadId, tenantId: input.tenantId },
+            })
           : null;
         if (primary.status !== 'COMPLETED') {
           const stagingPath = upload?.stagingPath;
@@ -319,7 +325,7 @@ export function createActivities(deps: ActivityDeps) {
         if (next === undefined) return { hasReplica: false };
         if (next.status === 'PLANNED') {
           const scheduledAt = new Date(Date.now() + input.delaySeconds * 1000);
-          await transitionReplica(db, {
+          await transitionReplica(as(input.tenantId), {
             tenantId: input.tenantId,
             replicaId: next.id,
             to: 'WAITING',
@@ -341,7 +347,7 @@ export function createActivities(deps: ActivityDeps) {
       return guarded(async () => {
         let job = await loadJob(input);
         // Names and credentials only after this point; capacity is re-read by the reservation itself.
-        const systems = await listStorageSystems(db, input.tenantId);
+        const systems = await listStorageSystems(as(input.tenantId), input.tenantId);
         const current = replicaAt(job, input.order);
         const alreadyDispatched =
           current !== undefined && ['COPYING', 'VERIFYING', 'COMPLETED', 'FAILED'].includes(current.status);
@@ -364,7 +370,7 @@ export function createActivities(deps: ActivityDeps) {
           for (const skip of skipped) {
             const replica = remaining.find((candidate) => candidate.storageSystemId === skip.storageSystemId);
             if (replica === undefined) continue;
-            await transitionReplica(db, {
+            await transitionReplica(as(input.tenantId), {
               tenantId: input.tenantId,
               replicaId: replica.id,
               to: 'SKIPPED',
@@ -379,7 +385,7 @@ export function createActivities(deps: ActivityDeps) {
           }
           const chosenReplica = remaining.find((replica) => replica.storageSystemId === chosen.storageSystemId);
           if (chosenReplica === undefined) return { hasReplica: false };
-          await assignDispatchOrder(db, input.tenantId, input.jobId, chosenReplica.id, input.order);
+          await assignDispatchOrder(as(input.tenantId), input.tenantId, input.jobId, chosenReplica.id, input.order);
           job = await loadJob(input);
         }
         const replica = replicaAt(job, input.order);
@@ -405,12 +411,12 @@ export function createActivities(deps: ActivityDeps) {
 
     async failReplica(input: BackupWorkflowInput & { order: number; error: string }): Promise<void> {
       return guarded(async () => {
-        const replicas = await listReplicas(db, input.tenantId, input.jobId);
+        const replicas = await listReplicas(as(input.tenantId), input.tenantId, input.jobId);
         const replica = replicas.find((candidate) => candidate.order === input.order);
         if (replica === undefined || replica.status === 'FAILED' || replica.status === 'COMPLETED') return;
         if (replica.status === 'SKIPPED' || replica.status === 'CANCELLED') return;
         if (replica.status === 'PLANNED') {
-          await transitionReplica(db, {
+          await transitionReplica(as(input.tenantId), {
             tenantId: input.tenantId,
             replicaId: replica.id,
             to: 'SKIPPED',
@@ -418,7 +424,7 @@ export function createActivities(deps: ActivityDeps) {
             message: input.error,
           });
         } else {
-          await transitionReplica(db, {
+          await transitionReplica(as(input.tenantId), {
             tenantId: input.tenantId,
             replicaId: replica.id,
             to: 'FAILED',
@@ -426,7 +432,7 @@ export function createActivities(deps: ActivityDeps) {
             message: `failed: ${input.error}`,
           });
         }
-        await releaseSpace(db, input.tenantId, replica.id);
+        await releaseSpace(as(input.tenantId), input.tenantId, replica.id);
       });
     },
 
@@ -434,7 +440,7 @@ export function createActivities(deps: ActivityDeps) {
       input: RetryReplicaInput,
     ): Promise<{ order: number; secondaryCount: number; delaySeconds: number }> {
       return guarded(async () => {
-        const { replica } = await startRetry(db, input.tenantId, input.replicaId);
+        const { replica } = await startRetry(as(input.tenantId), input.tenantId, input.replicaId);
         const job = await loadJob(input);
         const scheme = job.scheme as unknown as ResolvedScheme;
         return { order: replica.order, secondaryCount: job.replicas.length - 1, delaySeconds: scheme.delaySeconds };
@@ -443,14 +449,14 @@ export function createActivities(deps: ActivityDeps) {
 
     async cancelJob(input: BackupWorkflowInput): Promise<BackupWorkflowResult> {
       return guarded(async () => {
-        const job = await cancelJob(db, input.tenantId, input.jobId);
+        const job = await cancelJob(as(input.tenantId), input.tenantId, input.jobId);
         return { status: job.status };
       });
     },
 
     async finishJob(input: BackupWorkflowInput): Promise<BackupWorkflowResult> {
       return guarded(async () => {
-        const job = await finishJob(db, input.tenantId, input.jobId);
+        const job = await finishJob(as(input.tenantId), input.tenantId, input.jobId);
         return { status: job.status };
       });
     },

@@ -43,6 +43,8 @@ export async function createTenantAudited(
   return conflictOnDuplicate(
     tx(db, async (client) => {
       const tenant = await client.tenant.create({ data: input });
+      // The entry belongs to the new tenant: this transaction acts in it from here on (row-level security).
+      await client.$executeRaw`SELECT set_config('echelon.tenant_id', ${tenant.id}, true)`;
       await appendAudit(client, actor, {
         tenantId: tenant.id,
         action: 'tenant.create',

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { auditEntriesBatch, historyBatch, historyWhere } from '@echelon/db';
+import { auditEntriesBatch, historyBatch, historyWhere, tenantDb } from '@echelon/db';
 import { DomainError, isDomainError, isUuid } from '@echelon/domain';
 import express from 'express';
 import { hasPermission, isMemberOnly, type Permission } from '../../auth.js';
@@ -123,7 +123,7 @@ export function createExportsRouter(services: Services): express.Router {
       async function* batches() {
         let after = 0n;
         for (;;) {
-          const rows = await historyBatch(services.db, where, after, BATCH);
+          const rows = await historyBatch(tenantDb(services.db, principal.tenant.id), where, after, BATCH);
           if (rows.length === 0) return;
           after = rows.at(-1)?.id ?? after;
           yield rows.map((event) => ({
@@ -173,7 +173,13 @@ export function createExportsRouter(services: Services): express.Router {
       async function* batches() {
         let after = 0n;
         for (;;) {
-          const rows = await auditEntriesBatch(services.db, principal.tenant.id, filter, after, BATCH);
+          const rows = await auditEntriesBatch(
+            tenantDb(services.db, principal.tenant.id),
+            principal.tenant.id,
+            filter,
+            after,
+            BATCH,
+          );
           if (rows.length === 0) return;
           after = rows.at(-1)?.id ?? after;
           yield rows.map((entry) => ({

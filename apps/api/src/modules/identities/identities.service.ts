@@ -48,7 +48,7 @@ export async function createIdentity(
   if (roles.includes('PLATFORM_ADMIN') && !isPlatformAdmin(context)) {
     throw new DomainError('FORBIDDEN', 'only a platform administrator grants PLATFORM_ADMIN');
   }
-  const identity = await createIdentityAudited(context.db, actorOf(context), tenant, {
+  const identity = await createIdentityAudited(context.dbAs(tenant), actorOf(context), tenant, {
     externalId: validateExternalId(input.externalId),
     displayName: validateName(input.displayName, 'displayName'),
     roles,
@@ -59,7 +59,7 @@ export async function createIdentity(
 
 export async function identities(context: RequestContext) {
   const tenant = await targetTenantId(context, undefined);
-  return (await listIdentities(context.db, tenant)).map(toIdentityView);
+  return (await listIdentities(context.dbAs(tenant), tenant)).map(toIdentityView);
 }
 
 export const toApiKeyView = (key: ApiKeyWithIdentity): ApiKeyView => ({
@@ -83,7 +83,7 @@ async function tenantOfIdentity(context: RequestContext, identityId: string): Pr
 export async function createApiKey(context: RequestContext, input: CreateApiKeyInput) {
   requireKnownIdShape(input.identityId, 'identity');
   const tenant = await tenantOfIdentity(context, input.identityId);
-  const { apiKey, secret } = await createApiKeyAudited(context.db, actorOf(context), tenant, {
+  const { apiKey, secret } = await createApiKeyAudited(context.dbAs(tenant), actorOf(context), tenant, {
     identityId: input.identityId,
     name: validateName(input.name, 'name'),
   });
@@ -100,5 +100,5 @@ export async function revokeApiKey(context: RequestContext, id: string) {
     if (key === null) throw new DomainError('NOT_FOUND', `API key ${id} does not exist`);
     tenant = key.tenantId;
   }
-  return toApiKeyView(await revokeApiKeyAudited(context.db, actorOf(context), tenant, id));
+  return toApiKeyView(await revokeApiKeyAudited(context.dbAs(tenant), actorOf(context), tenant, id));
 }

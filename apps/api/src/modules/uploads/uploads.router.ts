@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { completeUpload, findUpload, recordUpload } from '@echelon/db';
+import { completeUpload, findUpload, recordUpload, tenantDb } from '@echelon/db';
 import { FileStore } from '@tus/file-store';
 import { Server as TusServer } from '@tus/server';
 import express from 'express';
@@ -61,7 +61,7 @@ export async function createUploadsRouter(services: Services): Promise<express.R
     async onIncomingRequest(req, uploadId) {
       const principal = await requireUploader(req);
       if (req.method === 'POST' || req.method === 'OPTIONS') return;
-      const upload = await findUpload(services.db, principal.tenant.id, uploadId);
+      const upload = await findUpload(tenantDb(services.db, principal.tenant.id), principal.tenant.id, uploadId);
       if (upload === null) throw new TusRefusal(404, `upload ${uploadId} does not exist\n`);
     },
     async onUploadCreate(req, upload) {
@@ -69,7 +69,7 @@ export async function createUploadsRouter(services: Services): Promise<express.R
       if (upload.size === undefined) {
         throw new TusRefusal(400, 'send Upload-Length: deferred lengths are not accepted\n');
       }
-      await recordUpload(services.db, {
+      await recordUpload(tenantDb(services.db, principal.tenant.id), {
         id: upload.id,
         tenantId: principal.tenant.id,
         identityId: principal.identity.id,
@@ -78,8 +78,13 @@ export async function createUploadsRouter(services: Services): Promise<express.R
       });
       return {};
     },
-    async onUploadFinish(_req, upload) {
-      await completeUpload(services.db, upload.id, await sha256Of(path.join(directory, upload.id)));
+    async onUploadFinish(req, upload) {
+      const principal = await requireUploader(req);
+      await completeUpload(
+        tenantDb(services.db, principal.tenant.id),
+        upload.id,
+        await sha256Of(path.join(directory, upload.id)),
+      );
       return {};
     },
     async onResponseError(_req, error) {
