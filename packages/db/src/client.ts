@@ -26,12 +26,8 @@ export interface DbScope {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const BASES = new WeakMap<object, Db>();
-const SCOPES = new WeakMap<object, Required<DbScope>>();
 const CACHE = new WeakMap<Db, Map<string, Db>>();
 const CACHE_LIMIT = 1_000;
-
-/** The scope a client was made with; undefined for an unscoped one. */
-export const scopeOf = (db: Db): Readonly<Required<DbScope>> | undefined => SCOPES.get(db);
 
 /**
  * `db` bound to a scope: every statement runs in a transaction that first names the scope with
@@ -83,7 +79,6 @@ export function scopedDb(db: Db, scope: DbScope): Db {
     },
   }) as unknown as Db;
   BASES.set(scoped, base);
-  SCOPES.set(scoped, { tenantId, platform });
   if (cache.size >= CACHE_LIMIT) cache.clear();
   cache.set(key, scoped);
   return scoped;
