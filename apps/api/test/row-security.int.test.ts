@@ -235,6 +235,26 @@ describe('row-level security (real stack, the application role)', () => {
       asA.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM tenants`,
     ]);
     expect(batched[0]?.n).toBe(1);
+    // Operations of different tenants at once, on one pool: each runs as its own tenant. findUnique calls of one
+    // tick would be merged into one query by Prisma; each must still find its own tenant's row.
+    const asB = tenantDb(appDb, b.tenant.id);
+    const mixed = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        i % 2 === 0
+          ? asA.tenant.findUnique({ where: { id: a.tenant.id } }).then((row) => ({ want: a.tenant.id, row }))
+          : asB.tenant.findUnique({ where: { id: b.tenant.id } }).then((row) => ({ want: b.tenant.id, row })),
+      ),
+    );
+    for (const { want, row } of mixed) expect(row?.id).toBe(want);
+    const lists = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        (i % 2 === 0 ? asA : asB).backupJob.findMany({ select: { tenantId: true } }),
+      ),
+    );
+    lists.forEach((list, i) => {
+      expect(list.length).toBeGreaterThan(0);
+      expect(new Set(list.map((job) => job.tenantId))).toEqual(new Set([i % 2 === 0 ? a.tenant.id : b.tenant.id]));
+    });
     // A tenant-scoped write with another tenant's id fails instead of landing.
     await expect(
       asA.identity.create({

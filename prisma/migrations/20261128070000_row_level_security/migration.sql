@@ -1,12 +1,13 @@
 -- The second wall between tenants: PostgreSQL row-level security.
 --
 -- The API and the worker connect as the role "echelon_app": not a superuser, not the owner of any table, so every
--- policy below applies to it. Each transaction of theirs names its tenant first,
---     SELECT set_config('echelon.tenant_id', '<tenant uuid>', true)
+-- policy below applies to it. Each statement and each transaction of theirs runs on a connection that names its
+-- tenant (packages/db/src/client.ts),
+--     SELECT set_config('echelon.tenant_id', '<tenant uuid>', false)
 -- and then sees and writes that tenant's rows only; with no tenant named it sees no tenant-owned row at all. A
--- platform administrator's transaction also sets 'echelon.platform' = 'on', which opens the tenants table, the
--- audit entries that belong to no tenant, and reading identities and API keys of every tenant. The owner (the role that runs these migrations)
--- is not subject to the policies; it seeds data and runs the tests' checks.
+-- platform administrator's also sets 'echelon.platform' = 'on', which opens the tenants table, the audit entries
+-- that belong to no tenant, and reading identities and API keys of every tenant. The owner (the role that runs
+-- these migrations) is not subject to the policies; it seeds data and runs the tests' checks.
 --
 -- The launcher gives the role LOGIN and a password (packages/db/src/app-role.ts); a DBA may do that instead.
 
