@@ -246,6 +246,14 @@ describe('row-level security (real stack, the application role)', () => {
       ),
     );
     for (const { want, row } of mixed) expect(row?.id).toBe(want);
+    // A compound unique selector works the same.
+    const head = await asA.chainHead.findUnique({
+      where: { tenantId_chain: { tenantId: a.tenant.id, chain: 'audit_entries' } },
+    });
+    expect(head?.tenantId).toBe(a.tenant.id);
+    expect(
+      await asA.chainHead.findUnique({ where: { tenantId_chain: { tenantId: b.tenant.id, chain: 'audit_entries' } } }),
+    ).toBeNull();
     const lists = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
         (i % 2 === 0 ? asA : asB).backupJob.findMany({ select: { tenantId: true } }),

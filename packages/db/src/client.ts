@@ -99,6 +99,24 @@ const CACHE_LIMIT = 1_000;
 
 const lowerFirst = (name: string) => `${name.charAt(0).toLowerCase()}${name.slice(1)}`;
 
+/** findUnique's arguments for findFirst: a compound unique selector (`tenantId_chain: {...}`) becomes its fields. */
+function asFindFirstArgs(base: Db, model: string, args: unknown): unknown {
+  const where = (args as { where?: Record<string, unknown> }).where;
+  if (where === undefined) return args;
+  const fields = (base as unknown as { _runtimeDataModel?: { models: Record<string, { fields: { name: string }[] }> } })
+    ._runtimeDataModel?.models[model]?.fields;
+  const isField = (key: string) =>
+    key === 'AND' || key === 'OR' || key === 'NOT' || fields?.some((f) => f.name === key);
+  const flat: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(where)) {
+    const compound =
+      !isField(key) && value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Date);
+    if (compound) Object.assign(flat, value);
+    else flat[key] = value;
+  }
+  return { ...(args as object), where: flat };
+}
+
 /**
  * `db` bound to a scope: every operation, and every `$transaction`, runs with the scope as the async context its
  * connection is checked out in (see `scopingPool`). Connected as the application's role, the database then shows
@@ -135,7 +153,7 @@ export function scopedDb(db: Db, options: DbScope): Db {
             lowerFirst(model)
           ];
           const findFirst = delegate?.[operation === 'findUnique' ? 'findFirst' : 'findFirstOrThrow'];
-          if (findFirst !== undefined) return inScope(() => findFirst(args));
+          if (findFirst !== undefined) return inScope(() => findFirst(asFindFirstArgs(base, model, args)));
         }
         return inScope(() => query(args));
       },
