@@ -2,8 +2,11 @@ import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowNotFo
 import {
   BACKUP_WORKFLOW,
   type BackupWorkflowInput,
+  RESTORE_WORKFLOW,
   RETRY_REPLICA_WORKFLOW,
+  type RestoreWorkflowInput,
   type RetryReplicaInput,
+  restoreWorkflowIdFor,
   replicateNowSignal,
   workflowIdFor,
 } from './shared.js';
@@ -12,6 +15,8 @@ export interface BackupClient {
   start(input: BackupWorkflowInput): Promise<void>;
   /** Starts the retry workflow `workflowId` (idempotent for the same id). */
   retry(workflowId: string, input: RetryReplicaInput): Promise<void>;
+  /** Starts the restore workflow of a restore job; starting it twice is a no-op. */
+  startRestore(input: RestoreWorkflowInput): Promise<void>;
   /** Ends the waits of the running workflow `workflowId`. */
   replicateNow(workflowId: string): Promise<void>;
   /** Requests cancellation; false when no such workflow runs. */
@@ -50,6 +55,19 @@ export async function createBackupClient(options: {
           args: [input],
           workflowIdConflictPolicy: 'USE_EXISTING',
           // A finished job is never run again under its id.
+          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        });
+      } catch (error) {
+        if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      }
+    },
+    async startRestore(input) {
+      try {
+        await client.workflow.start(RESTORE_WORKFLOW, {
+          taskQueue: options.taskQueue,
+          workflowId: restoreWorkflowIdFor(input.tenantId, input.restoreJobId),
+          args: [input],
+          workflowIdConflictPolicy: 'USE_EXISTING',
           workflowIdReusePolicy: 'REJECT_DUPLICATE',
         });
       } catch (error) {

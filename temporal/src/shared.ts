@@ -17,6 +17,13 @@ export interface RetryReplicaInput extends BackupWorkflowInput {
   replicaId: string;
 }
 
+export const RESTORE_WORKFLOW = 'restore';
+
+export interface RestoreWorkflowInput {
+  tenantId: string;
+  restoreJobId: string;
+}
+
 export interface BackupWorkflowResult {
   status: string;
 }
@@ -51,4 +58,4 @@ export interface CopyResult {
 export const replicateNowSignal = defineSignal('replicateNow');
 export const livePlanQuery = defineQuery<LivePlan>('livePlan');
 
-export { retryWorkflowIdFor, workflowIdFor } from '@echelon/domain';
+export { restoreWorkflowIdFor, retryWorkflowIdFor, workflowIdFor } from '@echelon/domain';

@@ -21,7 +21,9 @@ export type Permission =
   | 'storage:write'
   | 'policy:write'
   | 'dataset:read'
-  | 'audit:verify';
+  | 'audit:verify'
+  | 'restore:read'
+  | 'restore:request';
 
 const TENANT_ROLES: readonly Role[] = ['TENANT_ADMIN', 'OPERATOR', 'AUDITOR', 'MEMBER'];
 
@@ -45,6 +47,8 @@ export const PERMISSIONS: Record<Permission, readonly Role[]> = {
   'policy:write': ['TENANT_ADMIN'],
   'dataset:read': TENANT_ROLES,
   'audit:verify': ['TENANT_ADMIN', 'AUDITOR'],
+  'restore:read': TENANT_ROLES,
+  'restore:request': ['TENANT_ADMIN', 'OPERATOR', 'MEMBER'],
 };
 
 export const hasPermission = (roles: readonly Role[], permission: Permission): boolean =>

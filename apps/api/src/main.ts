@@ -1,5 +1,5 @@
 import { loadConfig, required } from '@echelon/config';
-import { bypassesRowSecurity, createDb, pendingJobs, tenantDb } from '@echelon/db';
+import { bypassesRowSecurity, createDb, pendingJobs, pendingRestores, tenantDb } from '@echelon/db';
 import { EventHub, JobFeeds, JobUpdateFeeds } from '@echelon/events';
 import { createBackupClient } from '@echelon/temporal';
 import { createApiServer } from './server.js';
@@ -26,6 +26,9 @@ async function main(): Promise<void> {
   });
   // A job recorded while Temporal was unreachable starts now; starting is idempotent.
   for (const job of await pendingJobs(db)) await backups.start({ tenantId: job.tenant_id, jobId: job.id });
+  for (const restore of await pendingRestores(db)) {
+    await backups.startRestore({ tenantId: restore.tenant_id, restoreJobId: restore.id });
+  }
 
   const server = await createApiServer({ config, db, hub, feeds, jobUpdates, backups });
   server.httpServer.listen(config.apiPort, () => {

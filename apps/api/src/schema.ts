@@ -12,6 +12,7 @@ import { IdentitiesResolver } from './modules/identities/index.js';
 import { JobsResolver } from './modules/jobs/index.js';
 import { PoliciesResolver } from './modules/policies/index.js';
 import { ProgressResolver } from './modules/progress/index.js';
+import { RestoresResolver } from './modules/restores/index.js';
 import { StorageResolver } from './modules/storage/index.js';
 import { TenantsResolver } from './modules/tenants/index.js';
 import { ViewerResolver } from './modules/viewer/index.js';
@@ -32,6 +33,7 @@ export const RESOLVERS = [
   AuditResolver,
   HistoryResolver,
   ProgressResolver,
+  RestoresResolver,
 ] as const;
 
 export async function buildEchelonSchema(options: { emit?: boolean } = {}): Promise<GraphQLSchema> {

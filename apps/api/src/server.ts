@@ -9,6 +9,7 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import { authenticate, createContext, type RequestContext, type Services } from './context.js';
 import { formatError } from './errors.js';
 import { createExportsRouter } from './modules/exports/index.js';
+import { createRestoresRouter } from './modules/restores/restores.router.js';
 import { createUploadsRouter } from './modules/uploads/index.js';
 import { buildEchelonSchema } from './schema.js';
 import { createSharedSubscribe } from './shared-execution.js';
@@ -91,6 +92,7 @@ export async function createApiServer(services: Services): Promise<ApiServer> {
   });
   app.use(await createUploadsRouter(services));
   app.use(createExportsRouter(services));
+  app.use(createRestoresRouter(services));
   app.use(
     '/graphql',
     express.json({ limit: '1mb' }),

@@ -31,6 +31,7 @@ const TENANT_TABLES = [
   'replicas',
   'replica_events',
   'audit_entries',
+  'restore_jobs',
 ] as const;
 
 async function tenantRows(db: Db, tenantId: string): Promise<Record<string, unknown[]>> {
@@ -145,6 +146,7 @@ describe('another tenant’s objects are NOT_FOUND everywhere (real stack)', () 
     failedReplicaId: '',
     spareUploadId: '',
     partialUploadId: '',
+    restoreJobId: '',
     datasetKeys: ['b-only/ledger', 'b-only/slow', 'b-only/fragile'],
     idempotencyKey: `b-idempotency-${randomUUID()}`,
   };
@@ -302,6 +304,26 @@ describe('another tenant’s objects are NOT_FOUND everywhere (real stack)', () 
     B.failedReplicaId = B.partialJob.replicas.find((replica) => replica.status === 'FAILED')?.id ?? '';
     expect(B.failedReplicaId).not.toBe('');
     expect((await waitForJob(a.apiKey, aJob.id, ended)).status).toBe('COMPLETED');
+
+    // B: a finished restore of its completed job's dataset.
+    const { requestRestore: bRestore } = await gqlOk<{ requestRestore: { id: string } }>(
+      env.apiUrl,
+      b.apiKey,
+      'mutation($input: RequestRestoreInput!) { requestRestore(input: $input) { id } }',
+      { input: { datasetKey: B.datasetKeys[0] } },
+    );
+    B.restoreJobId = bRestore.id;
+    for (let deadline = Date.now() + 60_000; ; ) {
+      const { restoreJob } = await gqlOk<{ restoreJob: { status: string } }>(
+        env.apiUrl,
+        b.apiKey,
+        'query($id: ID!) { restoreJob(id: $id) { status } }',
+        { id: B.restoreJobId },
+      );
+      if (restoreJob.status === 'COMPLETED') break;
+      if (Date.now() > deadline) throw new Error(`B's restore never completed: ${restoreJob.status}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
 
     // B's staged uploads: one complete and unused, one half-sent.
     B.spareUploadId = await uploadBytes(env.apiUrl, b.apiKey, randomData(32 * 1024));
@@ -575,6 +597,22 @@ describe('another tenant’s objects are NOT_FOUND everywhere (real stack)', () 
         }),
       ),
       {
+        field: 'restoreJob',
+        label: "B's restore",
+        query: 'query($id: ID!) { restoreJob(id: $id) { id } }',
+        variables: () => ({ id: B.restoreJobId }),
+        expect: 'null',
+      },
+      ...[b.adminIdentityId, B.memberId].map(
+        (identityId): Probe => ({
+          field: 'requestRestore',
+          label: "B's dataset, naming B's identity",
+          query: 'mutation($input: RequestRestoreInput!) { requestRestore(input: $input) { id } }',
+          variables: () => ({ input: { datasetKey: B.datasetKeys[0], identityId } }),
+          expect: 'NOT_FOUND',
+        }),
+      ),
+      {
         field: 'createIdentity',
         label: 'tenantId of B (a tenant administrator names no tenant but its own)',
         query:
@@ -594,6 +632,15 @@ describe('another tenant’s objects are NOT_FOUND everywhere (real stack)', () 
     'replicaProgress', // its own test: a subscription over graphql-ws
     'replicaHistory', // the lists test: every id filter of B's
   ]);
+
+  it("serves none of B's restored bytes to A", async () => {
+    const url = `${env.apiUrl}/restores/${B.restoreJobId}/content`;
+    const asA = await fetch(url, { headers: { authorization: `Bearer ${a.apiKey}` } });
+    expect(asA.status).toBe(404);
+    const asB = await fetch(url, { headers: { authorization: `Bearer ${b.apiKey}` } });
+    expect(asB.status).toBe(200);
+    expect((await asB.arrayBuffer()).byteLength).toBe(256 * 1024);
+  });
 
   it('covers every root field that takes an id', async () => {
     interface Ref {

@@ -70,8 +70,8 @@ describe('row-level security (real stack, the application role)', () => {
       });
     a = await seed('rls-a', 'Tenant A');
     b = await seed('rls-b', 'Tenant B');
-    // A real backup in each tenant, through the API and the worker: every tenant-owned table gets rows, written
-    // by the processes under the application role.
+    // A real backup and a restore in each tenant, through the API and the worker: every tenant-owned table gets
+    // rows, written by the processes under the application role.
     for (const tenant of [a, b]) {
       const uploadId = await uploadBytes(env.apiUrl, tenant.apiKey, randomData(256 * 1024));
       const { requestBackup } = await gqlOk<{ requestBackup: Job }>(
@@ -90,6 +90,23 @@ describe('row-level security (real stack, the application role)', () => {
         );
         if (backupJob.status === 'COMPLETED') break;
         if (Date.now() > deadline) throw new Error(`the backup never completed: ${JSON.stringify(backupJob)}`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      const { requestRestore } = await gqlOk<{ requestRestore: Job }>(
+        env.apiUrl,
+        tenant.apiKey,
+        'mutation($input: RequestRestoreInput!) { requestRestore(input: $input) { id status } }',
+        { input: { datasetKey: 'rls/data' } },
+      );
+      for (;;) {
+        const { restoreJob } = await gqlOk<{ restoreJob: Job }>(
+          env.apiUrl,
+          tenant.apiKey,
+          'query($id: ID!) { restoreJob(id: $id) { id status } }',
+          { id: requestRestore.id },
+        );
+        if (restoreJob.status === 'COMPLETED') break;
+        if (Date.now() > deadline) throw new Error(`the restore never completed: ${JSON.stringify(restoreJob)}`);
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
     }

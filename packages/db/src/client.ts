@@ -197,6 +197,7 @@ export type {
   PolicyTemplateVersion,
   Replica,
   ReplicaEvent,
+  RestoreJob,
   StorageSystem,
   Tenant,
   Upload,

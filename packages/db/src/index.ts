@@ -12,3 +12,4 @@ export * from './repositories/audit.js';
 export * from './repositories/chain.js';
 export * from './repositories/history.js';
 export * from './app-role.js';
+export * from './repositories/restores.js';

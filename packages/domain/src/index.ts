@@ -7,3 +7,4 @@ export * from './workflow-ids.js';
 export * from './validation.js';
 export * from './identifiers.js';
 export * from './compliance.js';
+export * from './restore.js';

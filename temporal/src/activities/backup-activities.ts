@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import { Context } from '@temporalio/activity';
@@ -22,13 +23,28 @@ import {
   assignDispatchOrder,
   type StorageSystemWithSpaces,
   tenantDb,
+  getRestoreJob,
+  restoreSources,
+  updateRestoreJob,
   type WorkJob,
 } from '@echelon/db';
 import { loadConfig } from '@echelon/config';
-import { DomainError, isDomainError, orderSecondaries, type ResolvedScheme } from '@echelon/domain';
+import {
+  DomainError,
+  isDomainError,
+  orderRestoreCandidates,
+  orderSecondaries,
+  type ResolvedScheme,
+} from '@echelon/domain';
 import { adapterFor, ChecksumMismatchError, objectKeyFor } from '@echelon/storage';
 import { type Readable, Transform } from 'node:stream';
-import type { BackupWorkflowInput, BackupWorkflowResult, CopyResult, RetryReplicaInput } from '../shared.js';
+import type {
+  BackupWorkflowInput,
+  BackupWorkflowResult,
+  CopyResult,
+  RestoreWorkflowInput,
+  RetryReplicaInput,
+} from '../shared.js';
 
 export interface ActivityDeps {
   db: Db;
@@ -451,6 +467,87 @@ export function createActivities(deps: ActivityDeps) {
       return guarded(async () => {
         const job = await cancelJob(as(input.tenantId), input.tenantId, input.jobId);
         return { status: job.status };
+      });
+    },
+
+    /**
+     * A restore: reads the version's verified copies, healthiest first, hashing each; the first whose bytes match
+     * the version's sha256 is the one served. Each copy that does not is named in lastError, with why.
+     */
+    async runRestore(input: RestoreWorkflowInput): Promise<BackupWorkflowResult> {
+      return guarded(async () => {
+        const db = as(input.tenantId);
+        const job = await getRestoreJob(db, input.tenantId, input.restoreJobId);
+        if (job === null) throw new DomainError('NOT_FOUND', `restore job ${input.restoreJobId} does not exist`);
+        if (job.status === 'COMPLETED' || job.status === 'FAILED') return { status: job.status };
+        await updateRestoreJob(db, input.tenantId, job.id, { status: 'RUNNING' });
+        const expected = job.datasetVersion.sha256;
+        const sources = orderRestoreCandidates(
+          (await restoreSources(db, input.tenantId, job.datasetVersionId)).map((replica) => ({
+            ...replica,
+            replicaId: replica.id,
+            storageHealthy: replica.storageSystem.healthy,
+            completedAt: replica.completedAt ?? new Date(0),
+          })),
+        );
+        const problems: string[] = [];
+        for (const source of sources) {
+          const label = `the ${source.role.toLowerCase()} copy on ${source.storageSystem.name}`;
+          if (source.space === null || source.objectKey === null) {
+            problems.push(`${label} cannot be located`);
+            continue;
+          }
+          try {
+            const stream = await adapterOf(source.storageSystem).read(source.space.name, source.objectKey);
+            const hash = createHash('sha256');
+            let bytes = 0;
+            let beat = Date.now();
+            for await (const chunk of stream as AsyncIterable<Buffer>) {
+              hash.update(chunk);
+              bytes += chunk.length;
+              if (Date.now() - beat > 1000) {
+                Context.current().heartbeat({ replicaId: source.id, bytes });
+                beat = Date.now();
+              }
+            }
+            const actual = hash.digest('hex');
+            if (actual !== expected) {
+              problems.push(`${label} does not verify (sha256 ${actual}, expected ${expected})`);
+              continue;
+            }
+          } catch (error) {
+            if (isDatabaseUnreachable(error)) throw error;
+            problems.push(`${label} could not be read: ${error instanceof Error ? error.message : String(error)}`);
+            continue;
+          }
+          await updateRestoreJob(db, input.tenantId, job.id, {
+            status: 'COMPLETED',
+            fromReplicaId: source.id,
+            lastError: problems.length > 0 ? `used ${label}; before it: ${problems.join('; ')}` : null,
+            completedAt: new Date(),
+          });
+          return { status: 'COMPLETED' };
+        }
+        await updateRestoreJob(db, input.tenantId, job.id, {
+          status: 'FAILED',
+          lastError:
+            sources.length === 0
+              ? `no verified copy of version ${job.datasetVersion.number} exists`
+              : `no copy verified: ${problems.join('; ')}`,
+          completedAt: new Date(),
+        });
+        return { status: 'FAILED' };
+      });
+    },
+
+    /** A restore whose work failed for good (its retries are spent): FAILED, with why. */
+    async failRestore(input: RestoreWorkflowInput & { reason: string }): Promise<void> {
+      return guarded(async () => {
+        await updateRestoreJob(as(input.tenantId), input.tenantId, input.restoreJobId, {
+          status: 'FAILED',
+          lastError: input.reason,
+          completedAt: new Date(),
+        });
       });
     },
 

@@ -1,1 +1,2 @@
 export { backup, retryReplica } from './backup.js';
+export { restore } from './restore.js';

@@ -119,6 +119,8 @@ export function createFakeBackup(options: FakeBackupOptions): FakeBackup {
       })),
     cancelJob: (_input) => record('cancelJob', {}, () => ({ status: 'CANCELLED' })),
     finishJob: (_input) => record('finishJob', {}, () => ({ status: 'COMPLETED' })),
+    runRestore: (_input) => record('runRestore', {}, () => ({ status: 'COMPLETED' })),
+    failRestore: (input) => record('failRestore', { error: input.reason }, () => undefined),
   };
 
   return {

@@ -32,7 +32,7 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
  * The identity whose data a request concerns: the caller by default; another identity of the tenant only for
  * roles that act for others. An identity of another tenant is NOT_FOUND.
  */
-async function subjectIdentity(context: RequestContext, identityId: string | null | undefined) {
+export async function subjectIdentity(context: RequestContext, identityId: string | null | undefined) {
   const { tenant, identity: caller } = tenantOf(context);
   if (identityId === null || identityId === undefined || identityId === caller.id) return caller;
   requireKnownIdShape(identityId, 'identity');
