@@ -59,6 +59,7 @@ const TABLES = [
   'replicas',
   'replica_events',
   'audit_entries',
+  'restore_jobs',
 ] as const;
 const COUNT_SQL = `SELECT ${TABLES.map((table) => `(SELECT count(*) FROM ${table})::int AS ${table}`).join(', ')},
   (SELECT count(*) FROM api_keys WHERE revoked_at IS NOT NULL)::int AS api_keys_revoked`;
