@@ -10,12 +10,16 @@ import {
   dueQueueOf,
   type LivePlan,
   livePlanQuery,
+  RESTORE_WORKFLOW,
   RETRY_REPLICA_WORKFLOW,
+  type RestoreWorkflowInput,
   replicateNowSignal,
+  restoreWorkflowIdFor,
   retryWorkflowIdFor,
   workflowIdFor,
 } from '../src/shared.js';
 import type { backup, retryReplica } from '../src/workflows/backup.js';
+import type { restore } from '../src/workflows/restore.js';
 import { createFakeBackup, type FakeBackup, type FakeBackupOptions } from './support/fake-activities.js';
 import { keepHistory, WORKFLOWS_PATH } from './support/histories.js';
 import { resolveTimeSkippingServer } from './support/time-skipping-server.js';
@@ -405,5 +409,57 @@ describe('retryReplica workflow on the time-skipping test server', () => {
     expect(fake.sequence()).toEqual(['startRetry', 'copySecondary(2)', 'finishJob']);
     const [retry, copy] = fake.calls;
     expect(copy!.startedAtMs - retry!.finishedAtMs).toBeLessThan(MINUTE_MS);
+  });
+});
+
+describe('workflow restore (time-skipping)', () => {
+  const runRestore = (fake: FakeBackup, name: string) =>
+    withWorker(fake, async (taskQueue) => {
+      const input: RestoreWorkflowInput = { tenantId: `tenant-${name}`, restoreJobId: `restore-${name}` };
+      const handle = await env.client.workflow.start<typeof restore>(RESTORE_WORKFLOW, {
+        taskQueue,
+        workflowId: restoreWorkflowIdFor(input.tenantId, input.restoreJobId),
+        args: [input],
+      });
+      return { handle, result: await handle.result() };
+    });
+
+  it('reads the copies once and is done', async () => {
+    const { fake } = scenario('restore-ok', { secondaryCount: 0, delaySeconds: 0 });
+    const { handle, result } = await runRestore(fake, 'ok');
+    await keepHistory('restore-completed', handle);
+    expect(result).toEqual({ status: 'COMPLETED' });
+    expect(fake.sequence()).toEqual(['runRestore']);
+  });
+
+  it('retries reading with backoff, then records the restore FAILED with the last reason', async () => {
+    const { fake } = scenario('restore-down', {
+      secondaryCount: 0,
+      delaySeconds: 0,
+      restoreFailure: (attempt) => new Error(`storage unreachable (attempt ${attempt})`),
+    });
+    const { handle, result } = await runRestore(fake, 'down');
+    await keepHistory('restore-reading-fails', handle);
+    expect(result).toEqual({ status: 'FAILED' });
+    expect(fake.sequence()).toEqual([...Array(5).fill('runRestore'), 'failRestore']);
+    expect(fake.calls.at(-1)?.error).toBe('the restore failed: storage unreachable (attempt 5)');
+    // Backoff 1, 2, 4, 8 s between the five attempts, on the workflow's clock.
+    const starts = fake.calls.slice(0, 5).map((call) => call.startedAtMs);
+    const gaps = starts.slice(1).map((start, i) => start - (starts[i] as number));
+    gaps.forEach((gap, i) => {
+      expect(gap).toBeGreaterThanOrEqual(1000 * 2 ** i);
+    });
+  });
+
+  it('gives up at once on a refusal that retrying cannot fix', async () => {
+    const { fake } = scenario('restore-refused', {
+      secondaryCount: 0,
+      delaySeconds: 0,
+      restoreFailure: () => ApplicationFailure.nonRetryable('restore job does not exist', 'NOT_FOUND'),
+    });
+    const { result } = await runRestore(fake, 'refused');
+    expect(result).toEqual({ status: 'FAILED' });
+    expect(fake.sequence()).toEqual(['runRestore', 'failRestore']);
+    expect(fake.calls.at(-1)?.error).toBe('the restore failed: restore job does not exist');
   });
 });

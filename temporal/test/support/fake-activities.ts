@@ -36,6 +36,8 @@ export interface FakeBackupOptions {
   hasReplica?: (order: number) => boolean;
   /** Thrown by the copy of `order` (0: the primary) on `attempt`, or undefined to let it succeed. */
   copyFailure?: (order: number, attempt: number) => Error | undefined;
+  /** Thrown by runRestore on `attempt`, or undefined to let it succeed. */
+  restoreFailure?: (attempt: number) => Error | undefined;
   /** Awaited at the start of every copy, so that a test can act while a copy is in progress. */
   beforeCopy?: (order: number) => Promise<void>;
   /** The test server's current time in ms. */
@@ -119,7 +121,12 @@ export function createFakeBackup(options: FakeBackupOptions): FakeBackup {
       })),
     cancelJob: (_input) => record('cancelJob', {}, () => ({ status: 'CANCELLED' })),
     finishJob: (_input) => record('finishJob', {}, () => ({ status: 'COMPLETED' })),
-    runRestore: (_input) => record('runRestore', {}, () => ({ status: 'COMPLETED' })),
+    runRestore: (_input) =>
+      record('runRestore', {}, (attempt) => {
+        const failure = options.restoreFailure?.(attempt);
+        if (failure !== undefined) throw failure;
+        return { status: 'COMPLETED' };
+      }),
     failRestore: (input) => record('failRestore', { error: input.reason }, () => undefined),
   };
 

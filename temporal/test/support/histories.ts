@@ -26,6 +26,8 @@ export const HISTORY_SCENARIOS = [
   'backup-secondary-retried',
   'retry-replica-primary',
   'retry-replica-secondary',
+  'restore-completed',
+  'restore-reading-fails',
 ] as const;
 
 export type HistoryScenario = (typeof HISTORY_SCENARIOS)[number];
