@@ -32,48 +32,28 @@ export async function createBackupClient(options: {
 }): Promise<BackupClient> {
   const connection = await Connection.connect({ address: options.address });
   const client = new Client({ connection, namespace: options.namespace });
+  /**
+   * Starts `type` under `workflowId` once: a second start joins the running workflow, and a finished one is never
+   * run again under its id.
+   */
+  const startOnce = async (type: string, workflowId: string, input: object): Promise<void> => {
+    try {
+      await client.workflow.start(type, {
+        taskQueue: options.taskQueue,
+        workflowId,
+        args: [input],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      });
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    }
+  };
   return {
-    async start(input) {
-      try {
-        await client.workflow.start(BACKUP_WORKFLOW, {
-          taskQueue: options.taskQueue,
-          workflowId: workflowIdFor(input.tenantId, input.jobId),
-          args: [input],
-          workflowIdConflictPolicy: 'USE_EXISTING',
-          // A finished job is never run again under its id.
-          workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        });
-      } catch (error) {
-        if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-      }
-    },
-    async retry(workflowId, input) {
-      try {
-        await client.workflow.start(RETRY_REPLICA_WORKFLOW, {
-          taskQueue: options.taskQueue,
-          workflowId,
-          args: [input],
-          workflowIdConflictPolicy: 'USE_EXISTING',
-          // A finished job is never run again under its id.
-          workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        });
-      } catch (error) {
-        if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-      }
-    },
-    async startRestore(input) {
-      try {
-        await client.workflow.start(RESTORE_WORKFLOW, {
-          taskQueue: options.taskQueue,
-          workflowId: restoreWorkflowIdFor(input.tenantId, input.restoreJobId),
-          args: [input],
-          workflowIdConflictPolicy: 'USE_EXISTING',
-          workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        });
-      } catch (error) {
-        if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-      }
-    },
+    start: (input) => startOnce(BACKUP_WORKFLOW, workflowIdFor(input.tenantId, input.jobId), input),
+    retry: (workflowId, input) => startOnce(RETRY_REPLICA_WORKFLOW, workflowId, input),
+    startRestore: (input) =>
+      startOnce(RESTORE_WORKFLOW, restoreWorkflowIdFor(input.tenantId, input.restoreJobId), input),
     async replicateNow(workflowId) {
       await client.workflow.getHandle(workflowId).signal(replicateNowSignal);
     },

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, required } from '@echelon/config';
-import { bypassesRowSecurity, createDb } from '@echelon/db';
+import { warnIfRowSecurityBypassed, createDb } from '@echelon/db';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createActivities } from './activities/index.js';
 import { dueQueueOf } from './shared.js';
@@ -14,11 +14,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   Runtime.install({ logger: new DefaultLogger(config.logLevel === 'debug' ? 'DEBUG' : 'WARN') });
   const db = createDb(required(config.databaseUrl, 'DATABASE_URL'), { applicationName: 'echelon-worker' });
-  if (await bypassesRowSecurity(db)) {
-    console.warn(
-      'worker: the database role is a superuser or has BYPASSRLS, so row-level security does not apply to it',
-    );
-  }
+  await warnIfRowSecurityBypassed(db, 'worker');
   const connection = await NativeConnection.connect({ address: required(config.temporalAddress, 'TEMPORAL_ADDRESS') });
   const workers = await createBackupWorkers({
     connection,

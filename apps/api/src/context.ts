@@ -4,11 +4,9 @@ import {
   type Db,
   type Identity,
   listStorageSystems,
-  platformDb,
   scopedDb,
   type StorageSystemWithSpaces,
   type Tenant,
-  tenantDb,
 } from '@echelon/db';
 import { DomainError } from '@echelon/domain';
 import type { EventHub, JobFeeds, JobUpdateFeeds } from '@echelon/events';
@@ -73,14 +71,7 @@ export function createContext(services: Services, principal: Principal | undefin
   let storage: Promise<Map<string, StorageSystemWithSpaces>> | undefined;
   const platform = principal !== undefined && rolesOf(principal).includes('PLATFORM_ADMIN');
   const ownTenant = principal?.kind === 'identity' ? principal.tenant.id : undefined;
-  const db =
-    ownTenant === undefined
-      ? platform
-        ? platformDb(services.db)
-        : scopedDb(services.db, {})
-      : platform
-        ? platformDb(services.db, ownTenant)
-        : tenantDb(services.db, ownTenant);
+  const db = scopedDb(services.db, { tenantId: ownTenant, platform });
   return {
     ...services,
     principal,
@@ -88,7 +79,7 @@ export function createContext(services: Services, principal: Principal | undefin
     dbAs(tenantId) {
       if (tenantId === ownTenant) return db;
       if (!platform) throw new DomainError('NOT_FOUND', `tenant ${tenantId} does not exist`);
-      return platformDb(services.db, tenantId);
+      return scopedDb(services.db, { tenantId, platform: true });
     },
     storageSystems() {
       if (principal?.kind !== 'identity') return Promise.resolve(new Map());

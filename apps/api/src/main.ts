@@ -1,5 +1,5 @@
 import { loadConfig, required } from '@echelon/config';
-import { bypassesRowSecurity, createDb, pendingJobs, pendingRestores, tenantDb } from '@echelon/db';
+import { warnIfRowSecurityBypassed, createDb, pendingJobs, pendingRestores, tenantDb } from '@echelon/db';
 import { EventHub, JobFeeds, JobUpdateFeeds } from '@echelon/events';
 import { createBackupClient } from '@echelon/temporal';
 import { createApiServer } from './server.js';
@@ -9,9 +9,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const databaseUrl = required(config.databaseUrl, 'DATABASE_URL');
   const db = createDb(databaseUrl, { applicationName: 'echelon-api' });
-  if (await bypassesRowSecurity(db)) {
-    console.warn('api: the database role is a superuser or has BYPASSRLS, so row-level security does not apply to it');
-  }
+  await warnIfRowSecurityBypassed(db, 'api');
   const hub = new EventHub(databaseUrl, (message) => console.warn(message));
   await hub.start();
   // Subscription reads have their own small pool: a burst of subscribers never starves requests.

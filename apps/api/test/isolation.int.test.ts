@@ -2,7 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type Db, seedTenant, type SeededTenant } from '@echelon/db';
-import { gql, gqlOk, randomData, startTestStack, type TestStack, uploadBytes, wsClient } from '@echelon/stack';
+import {
+  gql,
+  gqlOk,
+  gqlUntil,
+  randomData,
+  startTestStack,
+  type TestStack,
+  uploadBytes,
+  wsClient,
+} from '@echelon/stack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
@@ -313,17 +322,14 @@ describe('another tenant’s objects are NOT_FOUND everywhere (real stack)', () 
       { input: { datasetKey: B.datasetKeys[0] } },
     );
     B.restoreJobId = bRestore.id;
-    for (let deadline = Date.now() + 60_000; ; ) {
-      const { restoreJob } = await gqlOk<{ restoreJob: { status: string } }>(
-        env.apiUrl,
-        b.apiKey,
-        'query($id: ID!) { restoreJob(id: $id) { status } }',
-        { id: B.restoreJobId },
-      );
-      if (restoreJob.status === 'COMPLETED') break;
-      if (Date.now() > deadline) throw new Error(`B's restore never completed: ${restoreJob.status}`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    await gqlUntil<{ restoreJob: { status: string } }>(
+      env.apiUrl,
+      b.apiKey,
+      'query($id: ID!) { restoreJob(id: $id) { status } }',
+      { id: B.restoreJobId },
+      ({ restoreJob }) => restoreJob.status === 'COMPLETED',
+      { what: "B's restore completing" },
+    );
 
     // B's staged uploads: one complete and unused, one half-sent.
     B.spareUploadId = await uploadBytes(env.apiUrl, b.apiKey, randomData(32 * 1024));

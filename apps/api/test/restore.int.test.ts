@@ -1,8 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type SeededTenant, seedTenant } from '@echelon/db';
-import { gql, gqlOk, randomData, sha256, startTestStack, type TestStack, uploadBytes } from '@echelon/stack';
+import type { SeededTenant } from '@echelon/db';
+import {
+  backUpAndWait,
+  gql,
+  gqlOk,
+  gqlUntil,
+  randomData,
+  seedTwoCopyTenant,
+  sha256,
+  startTestStack,
+  type TestStack,
+} from '@echelon/stack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
@@ -11,7 +21,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  * every copy corrupt the restore fails saying why. Tenants, roles and bad input as the contract says.
  */
 
-const MIB = 1024 * 1024;
 const BOOTSTRAP = `bootstrap-${randomUUID()}`;
 
 interface Restore {
@@ -31,28 +40,6 @@ describe('restores (real stack)', () => {
   let b: SeededTenant;
   const versions: Buffer[] = [];
 
-  const backUp = async (tenant: SeededTenant, datasetKey: string, bytes: Buffer) => {
-    const uploadId = await uploadBytes(env.apiUrl, tenant.apiKey, bytes);
-    const { requestBackup } = await gqlOk<{ requestBackup: { id: string } }>(
-      env.apiUrl,
-      tenant.apiKey,
-      'mutation($input: RequestBackupInput!) { requestBackup(input: $input) { id } }',
-      { input: { datasetKey, uploadId } },
-    );
-    const deadline = Date.now() + 90_000;
-    for (;;) {
-      const { backupJob } = await gqlOk<{ backupJob: { status: string } }>(
-        env.apiUrl,
-        tenant.apiKey,
-        'query($id: ID!) { backupJob(id: $id) { status } }',
-        { id: requestBackup.id },
-      );
-      if (backupJob.status === 'COMPLETED') return requestBackup.id;
-      if (Date.now() > deadline) throw new Error(`backup ${requestBackup.id} never completed`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  };
-
   const requestRestore = (key: string, input: Record<string, unknown>) =>
     gql<{ requestRestore: Restore }>(
       env.apiUrl,
@@ -61,20 +48,17 @@ describe('restores (real stack)', () => {
       { input },
     );
 
-  const finished = async (key: string, id: string): Promise<Restore> => {
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const { restoreJob } = await gqlOk<{ restoreJob: Restore }>(
+  const finished = async (key: string, id: string): Promise<Restore> =>
+    (
+      await gqlUntil<{ restoreJob: Restore }>(
         env.apiUrl,
         key,
         `query($id: ID!) { restoreJob(id: $id) { ${RESTORE} } }`,
         { id },
-      );
-      if (restoreJob.status === 'COMPLETED' || restoreJob.status === 'FAILED') return restoreJob;
-      if (Date.now() > deadline) throw new Error(`restore ${id} never finished: ${JSON.stringify(restoreJob)}`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  };
+        ({ restoreJob }) => restoreJob.status === 'COMPLETED' || restoreJob.status === 'FAILED',
+        { what: `restore ${id} finishing`, timeoutMs: 60_000 },
+      )
+    ).restoreJob;
 
   const restore = async (key: string, input: Record<string, unknown>) => {
     const { data, errors } = await requestRestore(key, input);
@@ -99,24 +83,11 @@ describe('restores (real stack)', () => {
 
   beforeAll(async () => {
     env = await startTestStack({ env: { ECHELON_BOOTSTRAP_TOKEN: BOOTSTRAP } });
-    const stamp = Date.now();
-    const seed = (slug: string) =>
-      seedTenant(env.db, {
-        slug: `${slug}-${stamp}`,
-        name: slug,
-        storageRoot: path.join(env.dataDir, slug),
-        storage: [
-          { name: 'primary', spaces: [{ name: 'main', capacityBytes: 64 * MIB }] },
-          { name: 'second', spaces: [{ name: 'main', capacityBytes: 64 * MIB }] },
-        ],
-        copies: 2,
-        delaySeconds: 0,
-      });
-    a = await seed('restore-a');
-    b = await seed('restore-b');
+    a = await seedTwoCopyTenant(env, 'restore-a');
+    b = await seedTwoCopyTenant(env, 'restore-b');
     versions.push(randomData(300 * 1024 + 7), randomData(200 * 1024 + 3));
-    for (const bytes of versions) await backUp(a, 'docs/report', bytes);
-    await backUp(a, 'docs/ruined', randomData(64 * 1024));
+    for (const bytes of versions) await backUpAndWait(env.apiUrl, a.apiKey, 'docs/report', bytes);
+    await backUpAndWait(env.apiUrl, a.apiKey, 'docs/ruined', randomData(64 * 1024));
   }, 240_000);
 
   afterAll(async () => {

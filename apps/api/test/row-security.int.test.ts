@@ -1,6 +1,13 @@
-import path from 'node:path';
-import { APP_ROLE, createDb, type Db, scopedDb, type SeededTenant, seedTenant, tenantDb } from '@echelon/db';
-import { gqlOk, randomData, startTestStack, type TestStack, uploadBytes } from '@echelon/stack';
+import { APP_ROLE, createDb, type Db, scopedDb, type SeededTenant, tenantDb } from '@echelon/db';
+import {
+  backUpAndWait,
+  gqlOk,
+  gqlUntil,
+  randomData,
+  seedTwoCopyTenant,
+  startTestStack,
+  type TestStack,
+} from '@echelon/stack';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -10,13 +17,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  * tenant its transaction named (or nothing, when it named none). Checked against the real database with the
  * role the processes use, and through the scoped Prisma client they use.
  */
-
-const MIB = 1024 * 1024;
-
-interface Job {
-  id: string;
-  status: string;
-}
 
 describe('row-level security (real stack, the application role)', () => {
   let env: TestStack;
@@ -55,60 +55,26 @@ describe('row-level security (real stack, the application role)', () => {
 
   beforeAll(async () => {
     env = await startTestStack();
-    const stamp = Date.now();
-    const seed = (slug: string, name: string) =>
-      seedTenant(env.db, {
-        slug: `${slug}-${stamp}`,
-        name,
-        storageRoot: path.join(env.dataDir, slug),
-        storage: [
-          { name: 'primary', spaces: [{ name: 'main', capacityBytes: 64 * MIB }] },
-          { name: 'second', spaces: [{ name: 'main', capacityBytes: 64 * MIB }] },
-        ],
-        copies: 2,
-        delaySeconds: 0,
-      });
-    a = await seed('rls-a', 'Tenant A');
-    b = await seed('rls-b', 'Tenant B');
+    a = await seedTwoCopyTenant(env, 'rls-a');
+    b = await seedTwoCopyTenant(env, 'rls-b');
     // A real backup and a restore in each tenant, through the API and the worker: every tenant-owned table gets
     // rows, written by the processes under the application role.
     for (const tenant of [a, b]) {
-      const uploadId = await uploadBytes(env.apiUrl, tenant.apiKey, randomData(256 * 1024));
-      const { requestBackup } = await gqlOk<{ requestBackup: Job }>(
+      await backUpAndWait(env.apiUrl, tenant.apiKey, 'rls/data', randomData(256 * 1024));
+      const { requestRestore } = await gqlOk<{ requestRestore: { id: string } }>(
         env.apiUrl,
         tenant.apiKey,
-        'mutation($input: RequestBackupInput!) { requestBackup(input: $input) { id status } }',
-        { input: { datasetKey: 'rls/data', uploadId } },
-      );
-      const deadline = Date.now() + 90_000;
-      for (;;) {
-        const { backupJob } = await gqlOk<{ backupJob: Job }>(
-          env.apiUrl,
-          tenant.apiKey,
-          'query($id: ID!) { backupJob(id: $id) { id status } }',
-          { id: requestBackup.id },
-        );
-        if (backupJob.status === 'COMPLETED') break;
-        if (Date.now() > deadline) throw new Error(`the backup never completed: ${JSON.stringify(backupJob)}`);
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
-      const { requestRestore } = await gqlOk<{ requestRestore: Job }>(
-        env.apiUrl,
-        tenant.apiKey,
-        'mutation($input: RequestRestoreInput!) { requestRestore(input: $input) { id status } }',
+        'mutation($input: RequestRestoreInput!) { requestRestore(input: $input) { id } }',
         { input: { datasetKey: 'rls/data' } },
       );
-      for (;;) {
-        const { restoreJob } = await gqlOk<{ restoreJob: Job }>(
-          env.apiUrl,
-          tenant.apiKey,
-          'query($id: ID!) { restoreJob(id: $id) { id status } }',
-          { id: requestRestore.id },
-        );
-        if (restoreJob.status === 'COMPLETED') break;
-        if (Date.now() > deadline) throw new Error(`the restore never completed: ${JSON.stringify(restoreJob)}`);
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
+      await gqlUntil<{ restoreJob: { status: string } }>(
+        env.apiUrl,
+        tenant.apiKey,
+        'query($id: ID!) { restoreJob(id: $id) { status } }',
+        { id: requestRestore.id },
+        ({ restoreJob }) => restoreJob.status === 'COMPLETED',
+        { what: 'the restore completing' },
+      );
     }
     app = new pg.Client({ connectionString: env.stack.appDatabaseUrl });
     await app.connect();

@@ -33,9 +33,16 @@ export async function ensureAppRole(ownerUrl: string): Promise<string> {
   return url.toString();
 }
 
-/** Whether the role `db` connects as escapes row-level security (a superuser, or BYPASSRLS): worth a warning. */
-export async function bypassesRowSecurity(db: Db): Promise<boolean> {
+/**
+ * Warns when the role `db` connects as escapes row-level security (a superuser, or BYPASSRLS): then only the
+ * application's own filters keep tenants apart. `process` names the caller in the warning.
+ */
+export async function warnIfRowSecurityBypassed(db: Db, process: string): Promise<void> {
   const [row] = await db.$queryRaw<{ bypasses: boolean }[]>`
     SELECT rolsuper OR rolbypassrls AS bypasses FROM pg_roles WHERE rolname = current_user`;
-  return row?.bypasses === true;
+  if (row?.bypasses === true) {
+    console.warn(
+      `${process}: the database role is a superuser or has BYPASSRLS, so row-level security does not apply to it`,
+    );
+  }
 }

@@ -11,7 +11,7 @@ export type Db = PrismaClient;
  * and API keys of every tenant.
  */
 export interface DbScope {
-  tenantId?: string;
+  tenantId?: string | undefined;
   platform?: boolean;
 }
 
@@ -99,18 +99,21 @@ const CACHE_LIMIT = 1_000;
 
 const lowerFirst = (name: string) => `${name.charAt(0).toLowerCase()}${name.slice(1)}`;
 
-/** findUnique's arguments for findFirst: a compound unique selector (`tenantId_chain: {...}`) becomes its fields. */
-function asFindFirstArgs(base: Db, model: string, args: unknown): unknown {
+/**
+ * findUnique's arguments for findFirst: a compound unique selector becomes its fields. Prisma names one after its
+ * fields joined by `_` (`tenantId_chain: { tenantId, chain }`), which is how it is recognised here.
+ */
+function asFindFirstArgs(args: unknown): unknown {
   const where = (args as { where?: Record<string, unknown> }).where;
   if (where === undefined) return args;
-  const fields = (base as unknown as { _runtimeDataModel?: { models: Record<string, { fields: { name: string }[] }> } })
-    ._runtimeDataModel?.models[model]?.fields;
-  const isField = (key: string) =>
-    key === 'AND' || key === 'OR' || key === 'NOT' || fields?.some((f) => f.name === key);
   const flat: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(where)) {
     const compound =
-      !isField(key) && value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Date);
+      value !== null &&
+      typeof value === 'object' &&
+      !Array.isArray(value) &&
+      !(value instanceof Date) &&
+      Object.keys(value).join('_') === key;
     if (compound) Object.assign(flat, value);
     else flat[key] = value;
   }
@@ -153,7 +156,7 @@ export function scopedDb(db: Db, options: DbScope): Db {
             lowerFirst(model)
           ];
           const findFirst = delegate?.[operation === 'findUnique' ? 'findFirst' : 'findFirstOrThrow'];
-          if (findFirst !== undefined) return inScope(() => findFirst(asFindFirstArgs(base, model, args)));
+          if (findFirst !== undefined) return inScope(() => findFirst(asFindFirstArgs(args)));
         }
         return inScope(() => query(args));
       },
@@ -179,10 +182,6 @@ export function scopedDb(db: Db, options: DbScope): Db {
 
 /** `db` confined to one tenant's rows. */
 export const tenantDb = (db: Db, tenantId: string): Db => scopedDb(db, { tenantId });
-
-/** `db` for a platform administrator: the tenants table and the audit entries of no tenant. */
-export const platformDb = (db: Db, tenantId?: string): Db =>
-  scopedDb(db, tenantId === undefined ? { platform: true } : { tenantId, platform: true });
 
 export { Prisma } from './generated/prisma/client.js';
 export type {

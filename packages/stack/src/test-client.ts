@@ -31,6 +31,47 @@ export async function gqlOk<T>(apiUrl: string, apiKey: string, query: string, va
   return result.data;
 }
 
+/**
+ * Repeats a query until `done` accepts its data (a job or a restore reaching a state); fails naming `what` and the
+ * last data seen after `timeoutMs`.
+ */
+export async function gqlUntil<T>(
+  apiUrl: string,
+  apiKey: string,
+  query: string,
+  variables: Record<string, unknown>,
+  done: (data: T) => boolean,
+  options: { what: string; timeoutMs?: number },
+): Promise<T> {
+  const deadline = Date.now() + (options.timeoutMs ?? 90_000);
+  for (;;) {
+    const data = await gqlOk<T>(apiUrl, apiKey, query, variables);
+    if (done(data)) return data;
+    if (Date.now() > deadline) throw new Error(`${options.what} never happened; last seen: ${JSON.stringify(data)}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** Uploads `bytes`, requests their backup as `datasetKey` and waits until the job is COMPLETED; returns its id. */
+export async function backUpAndWait(apiUrl: string, apiKey: string, datasetKey: string, bytes: Buffer) {
+  const uploadId = await uploadBytes(apiUrl, apiKey, bytes);
+  const { requestBackup } = await gqlOk<{ requestBackup: { id: string } }>(
+    apiUrl,
+    apiKey,
+    'mutation($input: RequestBackupInput!) { requestBackup(input: $input) { id } }',
+    { input: { datasetKey, uploadId } },
+  );
+  await gqlUntil<{ backupJob: { status: string } }>(
+    apiUrl,
+    apiKey,
+    'query($id: ID!) { backupJob(id: $id) { status } }',
+    { id: requestBackup.id },
+    ({ backupJob }) => backupJob.status === 'COMPLETED',
+    { what: `backup ${requestBackup.id} completing` },
+  );
+  return requestBackup.id;
+}
+
 /** Stages bytes the way an integrator would: a tus upload with the API key; returns the upload id. */
 export function uploadBytes(apiUrl: string, apiKey: string, bytes: Buffer, chunkSize = 1024 * 1024): Promise<string> {
   return new Promise((resolve, reject) => {

@@ -1,5 +1,5 @@
 import { rm } from 'node:fs/promises';
-import { createDb, type Db, type SeededTenant } from '@echelon/db';
+import { createDb, type Db, type SeededTenant, seedTenant } from '@echelon/db';
 import { chmod, mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -113,4 +113,22 @@ export async function insertJobRows(
   const jobId = rows[0]?.job_id;
   if (jobId === undefined) throw new Error('no rows were inserted');
   return { jobId, replicaIds: rows.map((row) => row.id) };
+}
+
+/**
+ * A tenant of its own in a test stack: two FILESYSTEM systems of 64 MiB under the stack's data directory and a
+ * default template of two copies without delay.
+ */
+export function seedTwoCopyTenant(env: TestStack, slug: string): Promise<SeededTenant> {
+  return seedTenant(env.db, {
+    slug: `${slug}-${Date.now()}`,
+    name: slug,
+    storageRoot: path.join(env.dataDir, slug),
+    storage: [
+      { name: 'primary', spaces: [{ name: 'main', capacityBytes: 64 * 1024 * 1024 }] },
+      { name: 'second', spaces: [{ name: 'main', capacityBytes: 64 * 1024 * 1024 }] },
+    ],
+    copies: 2,
+    delaySeconds: 0,
+  });
 }

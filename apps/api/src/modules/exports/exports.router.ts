@@ -1,7 +1,8 @@
 import { once } from 'node:events';
 import { auditEntriesBatch, historyBatch, historyWhere, tenantDb } from '@echelon/db';
-import { DomainError, isDomainError, isUuid } from '@echelon/domain';
+import { DomainError, isUuid } from '@echelon/domain';
 import express from 'express';
+import { sendHttpError } from '../../http-errors.js';
 import { hasPermission, isMemberOnly, type Permission } from '../../auth.js';
 import { authenticate, rolesOf, type Services } from '../../context.js';
 
@@ -88,21 +89,7 @@ export function createExportsRouter(services: Services): express.Router {
     res.setHeader('Content-Disposition', `attachment; filename="${name}.${format}"`);
     res.setHeader('Cache-Control', 'no-store');
   };
-  const fail = (res: express.Response, error: unknown) => {
-    if (res.headersSent) {
-      res.destroy(error instanceof Error ? error : undefined);
-      return;
-    }
-    if (isDomainError(error)) {
-      const status = { UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404 }[error.code as string] ?? 400;
-      res.status(status).json({ error: { code: error.code, message: error.message } });
-      return;
-    }
-    console.error('export failed:', error);
-    res
-      .status(500)
-      .json({ error: { code: 'INTERNAL_SERVER_ERROR', message: 'export failed; the server logged the details' } });
-  };
+  const fail = (res: express.Response, error: unknown) => sendHttpError(res, error, 'export');
 
   router.get('/exports/replica-history', async (req, res) => {
     try {

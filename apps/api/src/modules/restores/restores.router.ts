@@ -2,15 +2,13 @@ import { createHash } from 'node:crypto';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { storageConnectionOf } from '@echelon/db';
-import { isDomainError } from '@echelon/domain';
+import { DomainError } from '@echelon/domain';
 import { adapterFor } from '@echelon/storage';
 import express from 'express';
 import { hasPermission } from '../../auth.js';
+import { sendHttpError } from '../../http-errors.js';
 import { authenticate, createContext, rolesOf, type Services } from '../../context.js';
 import { findRestoreJob } from './restores.service.js';
-
-const refuse = (res: express.Response, status: number, code: string, message: string) =>
-  res.status(status).json({ error: { code, message } });
 
 /**
  * `GET /restores/:id/content`: a completed restore's bytes, streamed from the copy that verified, with the same
@@ -23,22 +21,22 @@ export function createRestoresRouter(services: Services): express.Router {
   router.get('/restores/:id/content', async (req, res) => {
     try {
       const principal = await authenticate(services, req.headers.authorization);
-      if (principal === undefined) return refuse(res, 401, 'UNAUTHENTICATED', 'send Authorization: Bearer <API key>');
+      if (principal === undefined) throw new DomainError('UNAUTHENTICATED', 'send Authorization: Bearer <API key>');
       if (principal.kind !== 'identity' || !hasPermission(rolesOf(principal), 'restore:read')) {
-        return refuse(res, 403, 'FORBIDDEN', 'your roles do not allow restore:read');
+        throw new DomainError('FORBIDDEN', 'your roles do not allow restore:read');
       }
       const context = createContext(services, principal);
       const job = await findRestoreJob(context, req.params.id ?? '');
-      if (job === null) return refuse(res, 404, 'NOT_FOUND', `restore job ${req.params.id} does not exist`);
+      if (job === null) throw new DomainError('NOT_FOUND', `restore job ${req.params.id} does not exist`);
       if (job.status !== 'COMPLETED' || job.fromReplica === null) {
-        return refuse(res, 409, 'CONFLICT', `restore job ${job.id} is ${job.status}, not COMPLETED`);
+        throw new DomainError('CONFLICT', `restore job ${job.id} is ${job.status}, not COMPLETED`);
       }
       const replica = job.fromReplica;
       const systems = await context.storageSystems();
       const system = systems.get(replica.storageSystemId);
       const space = system?.spaces.find((candidate) => candidate.id === replica.spaceId);
       if (system === undefined || space === undefined || replica.objectKey === null) {
-        return refuse(res, 404, 'NOT_FOUND', 'the copy this restore used cannot be located any more');
+        throw new DomainError('NOT_FOUND', 'the copy this restore used cannot be located any more');
       }
       const expected = job.datasetVersion.sha256;
       const source = await adapterFor(storageConnectionOf(system, services.config.secretKey)).read(
@@ -67,18 +65,7 @@ export function createRestoresRouter(services: Services): express.Router {
       });
       await pipeline(source, verifying, res);
     } catch (error) {
-      if (res.headersSent) {
-        console.error('restore download cut off:', error instanceof Error ? error.message : error);
-        res.destroy(error instanceof Error ? error : undefined);
-        return;
-      }
-      if (isDomainError(error)) {
-        const status = { UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404 }[error.code as string] ?? 400;
-        refuse(res, status, error.code, error.message);
-        return;
-      }
-      console.error('restore download failed:', error);
-      refuse(res, 500, 'INTERNAL_SERVER_ERROR', 'the download failed; the server logged the details');
+      sendHttpError(res, error, 'restore download');
     }
   });
   return router;
