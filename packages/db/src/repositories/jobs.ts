@@ -91,7 +91,7 @@ export async function createBackupJob(
     );
   }
   const jobId = randomUUID();
-  const job = await db.$transaction(async (tx) => {
+  await db.$transaction(async (tx) => {
     const dataset = await tx.dataset.upsert({
       where: { tenantId_identityId_key: { tenantId, identityId: input.identityId, key: input.datasetKey } },
       create: { tenantId, identityId: input.identityId, key: input.datasetKey },
@@ -126,23 +126,27 @@ export async function createBackupJob(
         idempotencyKey: input.idempotencyKey,
       },
     });
+    // The replicas and their PLANNED events, last and in one statement: the events' insert trigger takes the
+    // tenant's chain-head lock, which every event of the tenant waits for until this transaction commits. Written
+    // first (as it was), the lock stayed held across five more round trips to this process.
     const placements = [input.scheme.primary, ...input.scheme.secondaries];
-    for (const [order, placement] of placements.entries()) {
-      const replica = await tx.replica.create({
-        data: {
-          tenantId,
-          jobId,
-          role: order === 0 ? 'PRIMARY' : 'SECONDARY',
-          order,
-          storageSystemId: placement.storageSystemId,
-          spaceId: placement.spaceId,
-          bytesTotal: input.upload.sizeBytes,
-        },
-      });
-      await appendEvent(tx, replica, 'PLANNED', order === 0 ? 'planned as primary' : `planned as secondary ${order}`);
-    }
-    return tx.backupJob.findUniqueOrThrow({ where: { id: jobId }, include: JOB_INCLUDE });
+    await tx.$executeRaw`
+      WITH planned AS (
+        INSERT INTO replicas (tenant_id, job_id, role, "order", storage_system_id, space_id, bytes_total)
+        SELECT ${tenantId}::uuid, ${jobId}::uuid,
+               (CASE WHEN placement.ord = 0 THEN 'PRIMARY' ELSE 'SECONDARY' END)::"ReplicaRole",
+               placement.ord, placement.system, placement.space, ${input.upload.sizeBytes}
+        FROM unnest(${placements.map((_, order) => order)}::int[], ${placements.map((p) => p.storageSystemId)}::uuid[],
+                    ${placements.map((p) => p.spaceId)}::uuid[]) AS placement(ord, system, space)
+        RETURNING id, tenant_id, job_id, "order", bytes_copied
+      )
+      INSERT INTO replica_events (tenant_id, job_id, replica_id, status, bytes_copied, message)
+      SELECT tenant_id, job_id, id, 'PLANNED'::"ReplicaStatus", bytes_copied,
+             CASE WHEN "order" = 0 THEN 'planned as primary' ELSE 'planned as secondary ' || "order" END
+      FROM planned ORDER BY "order"`;
   });
+  // Read after the commit, outside the lock.
+  const job = await db.backupJob.findFirstOrThrow({ where: { id: jobId, tenantId }, include: JOB_INCLUDE });
   return { job, created: true };
 }
 
@@ -228,24 +232,6 @@ export async function listJobs(
 }
 
 // ── replicas and events ────────────────────────────────────────────────────────────────────────────────
-
-export async function appendEvent(
-  tx: Tx,
-  replica: Pick<Replica, 'id' | 'tenantId' | 'jobId' | 'bytesCopied'>,
-  status: ReplicaStatus,
-  message: string | null,
-): Promise<ReplicaEvent> {
-  return tx.replicaEvent.create({
-    data: {
-      tenantId: replica.tenantId,
-      jobId: replica.jobId,
-      replicaId: replica.id,
-      status,
-      bytesCopied: replica.bytesCopied,
-      message,
-    },
-  });
-}
 
 export type ReplicaPatch = Partial<
   Pick<
