@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { reserveSpace, seedTenant, type SeededTenant } from '@echelon/db';
+import { reserveSpace, seedTenant, type SeededTenant, setJobStatus, transitionReplica } from '@echelon/db';
 import { isDomainError } from '@echelon/domain';
 import { insertJobRows, startTestStack, type TestStack } from '@echelon/stack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const REPLICAS = 20;
 const BYTES = 1000;
 
-describe('space reservation under concurrency (real PostgreSQL)', () => {
+describe('space reservation and state changes (real PostgreSQL)', () => {
   let env: TestStack;
   let tenant: SeededTenant;
   let replicaIds: string[];
@@ -20,14 +20,14 @@ describe('space reservation under concurrency (real PostgreSQL)', () => {
       storageRoot: path.join(env.dataDir, name),
       storage: [{ name: 'only', spaces }],
     });
-    const { replicaIds: ids } = await insertJobRows(env.db, seeded, {
+    const { replicaIds: ids, jobId } = await insertJobRows(env.db, seeded, {
       datasetKey: name,
       sizeBytes: BYTES,
       jobStatus: 'RUNNING',
       storageSystemId: seeded.storageSystems[0]?.id ?? '',
       replicas: { count, firstOrder: 1, role: 'SECONDARY', status: 'PLANNED' },
     });
-    return { seeded, replicaIds: ids };
+    return { seeded, replicaIds: ids, jobId };
   }
 
   beforeAll(async () => {
@@ -97,5 +97,51 @@ describe('space reservation under concurrency (real PostgreSQL)', () => {
     const big = await env.db.backupSpace.findFirstOrThrow({ where: { tenantId: fresh.tenant.id, name: 'big' } });
     expect(replica.spaceId).toBe(big.id);
     expect(replica.reservedBytes).toBe(BigInt(BYTES));
+  });
+
+  it('returns a transitioned replica exactly as stored, and refuses illegal or unknown moves without writing', async () => {
+    const {
+      seeded: fresh,
+      replicaIds: [first],
+    } = await tenantWithReplicas('transition', [{ name: 'only', capacityBytes: 5 * BYTES }], 1);
+    if (first === undefined) throw new Error('no replica');
+    const tenantId = fresh.tenant.id;
+    const scheduledAt = new Date(Date.now() + 5000);
+    const events = () => env.db.replicaEvent.count({ where: { replicaId: first } });
+    const before = await events();
+    const moved = await transitionReplica(env.db, {
+      tenantId,
+      replicaId: first,
+      to: 'WAITING',
+      patch: { scheduledAt },
+      message: 'waiting',
+    });
+    // Every field, with its type (bigints, dates, nulls), as a fresh read gives it.
+    expect(moved).toStrictEqual(await env.db.replica.findFirstOrThrow({ where: { id: first } }));
+    expect(moved.status).toBe('WAITING');
+    expect(moved.scheduledAt).toEqual(scheduledAt);
+    expect(await events()).toBe(before + 1);
+    // WAITING -> COMPLETED skips the copy: the domain's rule is named, nothing is written.
+    await expect(transitionReplica(env.db, { tenantId, replicaId: first, to: 'COMPLETED' })).rejects.toMatchObject({
+      code: 'CONFLICT',
+    });
+    await expect(
+      transitionReplica(env.db, { tenantId, replicaId: '00000000-0000-4000-8000-000000000000', to: 'WAITING' }),
+    ).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect(await events()).toBe(before + 1);
+    expect((await env.db.replica.findFirstOrThrow({ where: { id: first } })).status).toBe('WAITING');
+  });
+
+  it('moves a job by the domain\'s rules and keeps a repeated move a no-op', async () => {
+    const { seeded: fresh, jobId } = await tenantWithReplicas('job-status', [{ name: 'only', capacityBytes: BYTES }], 1);
+    const tenantId = fresh.tenant.id;
+    const done = await setJobStatus(env.db, tenantId, jobId, 'PARTIAL', 'a secondary failed');
+    expect(done).toStrictEqual(await env.db.backupJob.findFirstOrThrow({ where: { id: jobId } }));
+    expect(done.completedAt).not.toBeNull();
+    // Repeated with the same status and reason (an activity retry): nothing changes.
+    expect(await setJobStatus(env.db, tenantId, jobId, 'PARTIAL', 'a secondary failed')).toStrictEqual(done);
+    // PARTIAL -> PENDING is not a move the domain allows.
+    await expect(setJobStatus(env.db, tenantId, jobId, 'PENDING')).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect(await env.db.backupJob.findFirstOrThrow({ where: { id: jobId } })).toStrictEqual(done);
   });
 });

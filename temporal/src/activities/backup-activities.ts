@@ -140,7 +140,8 @@ async function guarded<T>(work: () => Promise<T>): Promise<T> {
     } catch (error) {
       if (!isDatabaseUnreachable(error) || Date.now() > giveUpAt) throw toFailure(error);
       const context = Context.current();
-      context.heartbeat({ waitingForDatabase: true });
+      // A local activity (job start and finish) has no heartbeat: the worker keeps its workflow task alive.
+      if (!context.info.isLocal) context.heartbeat({ waitingForDatabase: true });
       await context.sleep(1000);
     }
   }
@@ -274,7 +275,12 @@ export function createActivities(deps: ActivityDeps) {
    * The copy at `order` is verified: with hand-over, the next replica still to write is recorded WAITING, due
    * `delaySeconds` after this copy's completedAt, so the workflow can time the delay from the completion itself.
    */
-  const handOver = async (input: BackupWorkflowInput, order: number, handOverNext: boolean): Promise<CopyResult> => {
+  const handOver = async (
+    input: BackupWorkflowInput,
+    job: WorkJob,
+    order: number,
+    handOverNext: boolean,
+  ): Promise<CopyResult> => {
     const replicas = await listReplicas(as(input.tenantId), input.tenantId, input.jobId);
     const done = replicas.find((replica) => replica.order === order);
     const completedAt = done?.completedAt ?? null;
@@ -283,7 +289,6 @@ export function createActivities(deps: ActivityDeps) {
       (replica) => replica.order > order && (replica.status === 'PLANNED' || replica.status === 'WAITING'),
     );
     if (next?.status === 'PLANNED') {
-      const job = await loadJob(input);
       const delaySeconds = (job.scheme as unknown as ResolvedScheme).delaySeconds;
       await transitionReplica(as(input.tenantId), {
         tenantId: input.tenantId,
@@ -325,7 +330,7 @@ export function createActivities(deps: ActivityDeps) {
         }
         // The primary holds the data now; the staged copy is no longer needed.
         if (upload !== null) await rm(upload.stagingPath, { force: true });
-        return handOver(input, 0, input.handOver === true);
+        return handOver(input, job, 0, input.handOver === true);
       });
     },
 
@@ -401,8 +406,10 @@ export function createActivities(deps: ActivityDeps) {
           }
           const chosenReplica = remaining.find((replica) => replica.storageSystemId === chosen.storageSystemId);
           if (chosenReplica === undefined) return { hasReplica: false };
-          await assignDispatchOrder(as(input.tenantId), input.tenantId, input.jobId, chosenReplica.id, input.order);
-          job = await loadJob(input);
+          if (chosenReplica.order !== input.order) {
+            await assignDispatchOrder(as(input.tenantId), input.tenantId, input.jobId, chosenReplica.id, input.order);
+            job = await loadJob(input);
+          }
         }
         const replica = replicaAt(job, input.order);
         if (replica === undefined) return { hasReplica: false };
@@ -421,7 +428,7 @@ export function createActivities(deps: ActivityDeps) {
           notBefore,
           systems,
         });
-        return handOver(input, input.order, input.handOver === true);
+        return handOver(input, job, input.order, input.handOver === true);
       });
     },
 

@@ -288,7 +288,7 @@ export async function transitionReplica(
       return [field === 'spaceId' ? Prisma.sql`${column} = ${value}::uuid` : Prisma.sql`${column} = ${value}`];
     }),
   ];
-  const [outcome] = await db.$queryRaw<{ previous: ReplicaStatus; moved: boolean }[]>`
+  const [outcome] = await db.$queryRaw<({ previous: ReplicaStatus } & Partial<Replica>)[]>`
     WITH locked AS (
       SELECT id, status FROM replicas
       WHERE id = ${input.replicaId}::uuid AND tenant_id = ${input.tenantId}::uuid
@@ -297,22 +297,47 @@ export async function transitionReplica(
       UPDATE replicas SET ${Prisma.join(sets, ', ')}
       FROM locked
       WHERE replicas.id = locked.id AND locked.status::text = ANY(${allowedFrom}::text[])
-      RETURNING replicas.id, replicas.tenant_id, replicas.job_id, replicas.bytes_copied
+      RETURNING replicas.*
     ), appended AS (
       INSERT INTO replica_events (tenant_id, job_id, replica_id, status, bytes_copied, message)
       SELECT tenant_id, job_id, id, ${input.to}::"ReplicaStatus", bytes_copied, ${input.message ?? null} FROM moved
-      RETURNING id
     )
-    SELECT locked.status::text AS previous, EXISTS (SELECT 1 FROM appended) AS moved FROM locked`;
+    SELECT locked.status::text AS previous, ${replicaColumns('moved')} FROM locked LEFT JOIN moved ON true`;
   if (outcome === undefined) throw new DomainError('NOT_FOUND', `replica ${input.replicaId} does not exist`);
-  if (!outcome.moved) {
-    assertReplicaTransition(outcome.previous, input.to);
-    throw new DomainError(
-      'CONFLICT',
-      `replica ${input.replicaId} could not go from ${outcome.previous} to ${input.to}`,
-    );
+  const { previous, ...moved } = outcome;
+  if (moved.id === null || moved.id === undefined) {
+    assertReplicaTransition(previous, input.to);
+    throw new DomainError('CONFLICT', `replica ${input.replicaId} could not go from ${previous} to ${input.to}`);
   }
-  return db.replica.findFirstOrThrow({ where: { id: input.replicaId, tenantId: input.tenantId } });
+  // The row as the statement left it: no second read.
+  return moved as Replica;
+}
+
+/** A replica row's columns under the model's field names, for statements that return one (`alias`: its table). */
+function replicaColumns(alias: string): Prisma.Sql {
+  const column = (name: string, field: string, cast = '') => `${alias}."${name}"${cast} AS "${field}"`;
+  return Prisma.raw(
+    [
+      column('id', 'id', '::text'),
+      column('tenant_id', 'tenantId', '::text'),
+      column('job_id', 'jobId', '::text'),
+      column('role', 'role', '::text'),
+      column('order', 'order'),
+      column('storage_system_id', 'storageSystemId', '::text'),
+      column('space_id', 'spaceId', '::text'),
+      column('status', 'status', '::text'),
+      column('object_key', 'objectKey'),
+      column('scheduled_at', 'scheduledAt'),
+      column('started_at', 'startedAt'),
+      column('completed_at', 'completedAt'),
+      column('bytes_total', 'bytesTotal'),
+      column('bytes_copied', 'bytesCopied'),
+      column('reserved_bytes', 'reservedBytes'),
+      column('checksum', 'checksum'),
+      column('attempts', 'attempts'),
+      column('last_error', 'lastError'),
+    ].join(', '),
+  );
 }
 
 /** A progress tick: bytes only, recorded as a COPYING event. */
@@ -438,16 +463,21 @@ export async function setJobStatus(
   to: BackupJobStatus,
   reason: string | null = null,
 ): Promise<BackupJob> {
-  return db.$transaction(async (tx) => {
-    const job = await tx.backupJob.findFirstOrThrow({ where: { id: jobId, tenantId } });
+  // A read, then an update that applies only if the status read is still the job's: no transaction held across
+  // round trips. A concurrent move makes the update match nothing, and the rules are checked again on a fresh read.
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const job = await db.backupJob.findFirstOrThrow({ where: { id: jobId, tenantId } });
     if (job.status === to && job.statusReason === reason) return job;
     if (job.status !== to) assertJobTransition(job.status, to);
     const terminal = to === 'COMPLETED' || to === 'PARTIAL' || to === 'FAILED' || to === 'CANCELLED';
-    return tx.backupJob.update({
-      where: { id: jobId },
+    const [updated] = await db.backupJob.updateManyAndReturn({
+      where: { id: jobId, tenantId, status: job.status },
       data: { status: to, statusReason: reason, completedAt: terminal ? new Date() : null },
     });
-  });
+    if (updated !== undefined) return updated;
+  }
+  // Transient: the caller's retry policy tries again later.
+  throw new Error(`job ${jobId} changed status too often to record ${to}`);
 }
 
 /** Decides and records the job's outcome from its replicas and the template's minimum of verified copies. */
