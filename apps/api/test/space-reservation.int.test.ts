@@ -132,8 +132,12 @@ describe('space reservation and state changes (real PostgreSQL)', () => {
     expect((await env.db.replica.findFirstOrThrow({ where: { id: first } })).status).toBe('WAITING');
   });
 
-  it('moves a job by the domain\'s rules and keeps a repeated move a no-op', async () => {
-    const { seeded: fresh, jobId } = await tenantWithReplicas('job-status', [{ name: 'only', capacityBytes: BYTES }], 1);
+  it("moves a job by the domain's rules and keeps a repeated move a no-op", async () => {
+    const { seeded: fresh, jobId } = await tenantWithReplicas(
+      'job-status',
+      [{ name: 'only', capacityBytes: BYTES }],
+      1,
+    );
     const tenantId = fresh.tenant.id;
     const done = await setJobStatus(env.db, tenantId, jobId, 'PARTIAL', 'a secondary failed');
     expect(done).toStrictEqual(await env.db.backupJob.findFirstOrThrow({ where: { id: jobId } }));

@@ -24,8 +24,6 @@ import type {
   Upload,
 } from '../generated/prisma/client.js';
 
-type Tx = Prisma.TransactionClient;
-
 // ── uploads ────────────────────────────────────────────────────────────────────────────────────────────
 
 export async function recordUpload(
