@@ -9,8 +9,12 @@
 //   BENCH_WORKER_WORKFLOW_TASK_POLLS   maxConcurrentWorkflowTaskPolls (SDK default 10: 8 sticky, 2 normal)
 //   BENCH_WORKER_ACTIVITY_TASK_POLLS   maxConcurrentActivityTaskPolls (SDK default 10)
 //   BENCH_WORKER_WORKFLOW_THREADS      workflowThreadPoolSize (SDK default 1)
-//   BENCH_WORKER_STICKY_TIMEOUT_MS     stickyQueueScheduleToStartTimeout (the product worker's 3 s; SDK default 10 s)
+//   BENCH_WORKER_STICKY_TIMEOUT_MS     stickyQueueScheduleToStartTimeout (the product worker's and the SDK's 10 s)
 //   BENCH_WORKER_WORKFLOWS_PATH        workflows module relative to the repository root (an experimental variant)
+//   BENCH_WORKER_CPU_PROFILE           write a V8 CPU profile of the worker's main thread (activities, Prisma, the
+//                                      SDK's bridge) to this file when the worker stops (open it in Chrome DevTools)
+import { writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
 import path from 'node:path';
 import { loadConfig, REPO_ROOT, required } from '@echelon/config';
 import { createDb } from '@echelon/db';
@@ -29,8 +33,25 @@ const setting = (name: string): number | undefined => {
   return value;
 };
 
+/** Starts the CPU profiler when BENCH_WORKER_CPU_PROFILE names a file; the returned function writes the profile. */
+async function startProfile(): Promise<() => Promise<void>> {
+  const file = text('CPU_PROFILE');
+  if (file === undefined) return async () => undefined;
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 1000 });
+  await session.post('Profiler.start');
+  return async () => {
+    const { profile } = await session.post('Profiler.stop');
+    await writeFile(file, JSON.stringify(profile));
+    console.log(`tuned worker: CPU profile written to ${file}`);
+  };
+}
+
 async function main(): Promise<void> {
   const config = loadConfig();
+  const writeProfile = await startProfile();
   Runtime.install({ logger: new DefaultLogger(config.logLevel === 'debug' ? 'DEBUG' : 'WARN') });
   const dbPool = setting('DB_POOL');
   const workflows = text('WORKFLOWS_PATH') ?? 'temporal/src/workflows/index.ts';
@@ -47,8 +68,7 @@ async function main(): Promise<void> {
   if (workflowPolls !== undefined) tuning.maxConcurrentWorkflowTaskPolls = workflowPolls;
   if (activityPolls !== undefined) tuning.maxConcurrentActivityTaskPolls = activityPolls;
   if (threads !== undefined) tuning.workflowThreadPoolSize = threads;
-  // The product worker sets 3 s (temporal/src/worker.ts since 95e3202); the SDK default is 10 s.
-  tuning.stickyQueueScheduleToStartTimeout = setting('STICKY_TIMEOUT_MS') ?? 3_000;
+  tuning.stickyQueueScheduleToStartTimeout = setting('STICKY_TIMEOUT_MS') ?? 10_000;
   const workers = await createBackupWorkers({
     connection,
     namespace: config.temporalNamespace,
@@ -65,6 +85,7 @@ async function main(): Promise<void> {
   try {
     await runUntilSignalled(workers, 'tuned worker');
   } finally {
+    await writeProfile();
     await connection.close();
     await db.$disconnect();
   }
