@@ -14,6 +14,7 @@ function fakeWorld() {
   const rows: { id: bigint; tenantId: string; jobId: string; replicaId: string }[] = [];
   const listeners = new Set<(notice: ReplicaEventNotice) => void>();
   let reads = 0;
+  let newestReads = 0;
   let nextId = 1n;
   const matches = (row: (typeof rows)[number], where: { tenantId: string; jobId: string; id?: { gt: bigint } }) =>
     row.tenantId === where.tenantId && row.jobId === where.jobId && (where.id === undefined || row.id > where.id.gt);
@@ -28,6 +29,8 @@ function fakeWorld() {
           .map((row) => ({ ...row, replica: { id: row.replicaId } }));
       },
       findFirst: async (args: { where: { tenantId: string; jobId: string } }) => {
+        newestReads++;
+        await Promise.resolve();
         const found = rows.filter((row) => matches(row, args.where));
         return found.length === 0 ? null : { id: (found.at(-1) as (typeof rows)[number]).id };
       },
@@ -47,6 +50,9 @@ function fakeWorld() {
     hub,
     get reads() {
       return reads;
+    },
+    get newestReads() {
+      return newestReads;
     },
     /** Inserts n events of a job and sends one notice per event, as the trigger does. */
     insert(n: number, jobId = JOB) {
@@ -85,6 +91,35 @@ describe('JobFeeds', () => {
     expect(await take(resumed, 1)).toEqual([5n]);
     await items.return?.();
     await resumed.return?.();
+  });
+
+  it("opens a job's feed with one read however many subscribers join at once, each from its own position", async () => {
+    const world = fakeWorld();
+    const feeds = new JobFeeds(() => world.db, world.hub);
+    world.insert(5);
+    const fromStart = Array.from({ length: 50 }, () =>
+      feeds.subscribe({ tenantId: TENANT, jobId: JOB, afterEventId: 0n }),
+    );
+    const resumed = Array.from({ length: 50 }, () =>
+      feeds.subscribe({ tenantId: TENANT, jobId: JOB, afterEventId: 3n }),
+    );
+    const [early, late] = await Promise.all([
+      Promise.all(fromStart.map((items) => take(items, 5))),
+      Promise.all(resumed.map((items) => take(items, 2))),
+    ]);
+    expect(early.every((ids) => ids.join() === range(1, 5).join())).toBe(true);
+    expect(late.every((ids) => ids.join() === range(4, 5).join())).toBe(true);
+    expect(world.newestReads).toBe(1);
+    expect(feeds.size).toEqual({ feeds: 1, subscribers: 100 });
+    world.insert(1);
+    const live = await Promise.all([...fromStart, ...resumed].map((items) => take(items, 1)));
+    expect(live.every((ids) => ids[0] === 6n)).toBe(true);
+    await Promise.all([...fromStart, ...resumed].map((items) => items.return?.()));
+    // Once closed, the next subscriber opens the feed afresh.
+    const again = feeds.subscribe({ tenantId: TENANT, jobId: JOB, afterEventId: 5n });
+    expect(await take(again, 1)).toEqual([6n]);
+    expect(world.newestReads).toBe(2);
+    await again.return?.();
   });
 
   it('reads each new event once for all subscribers of the job', async () => {

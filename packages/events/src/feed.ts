@@ -125,6 +125,8 @@ class JobFeed {
  */
 export class JobFeeds {
   private readonly feeds = new Map<string, JobFeed>();
+  /** The newest event id of a job whose feed is being opened: subscribers that join meanwhile share the read. */
+  private readonly opening = new Map<string, Promise<bigint>>();
   private readonly unsubscribers: (() => void)[];
 
   /** `dbFor(tenantId)`: the database as that tenant (row-level security), e.g. `(id) => tenantDb(db, id)`. */
@@ -155,6 +157,7 @@ export class JobFeeds {
   subscribe(input: { tenantId: string; jobId: string; afterEventId: bigint }): AsyncIterableIterator<FeedItem> {
     const key = `${input.tenantId}/${input.jobId}`;
     const feeds = this.feeds;
+    const opening = this.opening;
     const db = this.dbFor(input.tenantId);
     const log = this.log;
     let cursor = input.afterEventId;
@@ -173,12 +176,21 @@ export class JobFeeds {
         try {
           // Listening (the hub) comes before this first read, so nothing inserted meanwhile is missed. The start
           // is never beyond the job's newest event: a made-up cursor cannot hide events from other subscribers.
-          const newest = await lastEventId(db, input.tenantId, input.jobId);
+          let newest = opening.get(key);
+          if (newest === undefined) {
+            newest = lastEventId(db, input.tenantId, input.jobId);
+            opening.set(key, newest);
+            const forget = () => {
+              if (opening.get(key) === newest) opening.delete(key);
+            };
+            newest.then(forget, forget);
+          }
+          const start = await newest;
           existing = feeds.get(key);
           if (existing === undefined) {
             // biome-ignore lint/complexity/useMathMinMax: bigints (Math.min takes numbers only)
-            const start = input.afterEventId < newest ? input.afterEventId : newest;
-            existing = new JobFeed(db, input.tenantId, input.jobId, start, log);
+            const from = input.afterEventId < start ? input.afterEventId : start;
+            existing = new JobFeed(db, input.tenantId, input.jobId, from, log);
             feeds.set(key, existing);
             void existing.refresh();
           }

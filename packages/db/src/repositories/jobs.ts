@@ -152,6 +152,11 @@ export async function getJob(db: Db, tenantId: string, jobId: string): Promise<J
   return db.backupJob.findFirst({ where: { id: jobId, tenantId }, include: JOB_INCLUDE });
 }
 
+/** Whose job it is (its identity), or null when the tenant has no such job: one read, for access checks. */
+export async function jobOwner(db: Db, tenantId: string, jobId: string): Promise<{ identityId: string } | null> {
+  return db.backupJob.findFirst({ where: { id: jobId, tenantId }, select: { identityId: true } });
+}
+
 /** What the worker's activities need of a job (its replicas and dataset version): 3 reads instead of 6. */
 export type WorkJob = Prisma.BackupJobGetPayload<{
   include: { replicas: { orderBy: { order: 'asc' } }; datasetVersion: true };

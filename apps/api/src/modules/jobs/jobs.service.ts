@@ -7,6 +7,7 @@ import {
   findTemplateVersion,
   findUpload,
   getJob,
+  jobOwner,
   type JobWithRelations,
   listJobs,
   loadPolicyContext,
@@ -151,6 +152,18 @@ export async function requestBackup(context: RequestContext, input: RequestBacku
   });
   await context.backups.start({ tenantId: tenant.id, jobId: job.id });
   return job;
+}
+
+/**
+ * Whether the caller may see the job, with one read and nothing loaded (subscriptions: a thousand subscribers
+ * joining at once each check): false for another tenant's job, an unknown or malformed id, or another
+ * identity's job for a MEMBER, as `findJob` decides.
+ */
+export async function canSeeJob(context: RequestContext, jobId: string): Promise<boolean> {
+  const { tenant, identity } = tenantOf(context);
+  const owner = await jobOwner(context.db, tenant.id, jobId).catch(() => null);
+  if (owner === null) return false;
+  return !isMemberOnly(identity.roles) || owner.identityId === identity.id;
 }
 
 export async function findJob(context: RequestContext, jobId: string): Promise<JobWithRelations | null> {

@@ -5,7 +5,7 @@ import { hasPermission, isMemberOnly, type Permission } from '../../auth.js';
 import { type RequestContext, rolesOf, tenantOf } from '../../context.js';
 import { mapIterator } from '../../shared-execution.js';
 import { sharedStorage, toEventView, toJobView } from '../jobs/jobs.mappers.js';
-import { findJob } from '../jobs/jobs.service.js';
+import { canSeeJob } from '../jobs/jobs.service.js';
 import { BackupJobView, ReplicaEventView } from '../jobs/jobs.types.js';
 
 function authorize(context: RequestContext, permission: Permission) {
@@ -49,8 +49,9 @@ async function replicaProgressStream(
     }
     after = BigInt(afterEventId);
   }
-  const job = await findJob(context, jobId);
-  if (job === null) throw new DomainError('NOT_FOUND', `backup job ${jobId} does not exist in this tenant`);
+  if (!(await canSeeJob(context, jobId))) {
+    throw new DomainError('NOT_FOUND', `backup job ${jobId} does not exist in this tenant`);
+  }
   const items = context.feeds.subscribe({ tenantId: tenant.id, jobId, afterEventId: after });
   return mapIterator(items, (item) =>
     sharedView(eventViews, item, () =>
