@@ -59,3 +59,10 @@ export const replicateNowSignal = defineSignal('replicateNow');
 export const livePlanQuery = defineQuery<LivePlan>('livePlan');
 
 export { restoreWorkflowIdFor, retryWorkflowIdFor, workflowIdFor } from '@echelon/domain';
+
+/**
+ * How often a copy records its progress (a COPYING event with the bytes so far), per replica: at most two ticks a
+ * second, so that a thousand subscribers of fifty busy jobs get progress without a flood; the final state (VERIFYING,
+ * COMPLETED or FAILED) is always recorded.
+ */
+export const PROGRESS_INTERVAL_MS = 500;

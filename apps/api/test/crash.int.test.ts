@@ -11,6 +11,7 @@ import {
   uploadBytes,
   wsClient,
 } from '@echelon/stack';
+import { PROGRESS_INTERVAL_MS } from '@echelon/temporal';
 import { objectKeyFor } from '@echelon/storage';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -418,6 +419,18 @@ describe('crashes and restarts in the middle of a backup (real stack, kill -9)',
 
     const job = await waitForFinish(seeded, requested.id);
     await expectVerified(seeded, job, data, 2);
+
+    // Progress is throttled per replica (each copy of 8 MiB at 4 MiB/s takes about 2 s), and some is recorded.
+    for (const replica of await replicasInDb(requested.id)) {
+      const ticks = inDb.filter(
+        (event) => event.replicaId === replica.id && event.status === 'COPYING' && event.bytesCopied > 0n,
+      );
+      const copyMs = (replica.completedAt?.getTime() ?? 0) - (replica.startedAt?.getTime() ?? 0);
+      expect(ticks.length, `progress of replica ${replica.order}`).toBeGreaterThan(0);
+      expect(ticks.length, `${ticks.length} ticks in ${copyMs} ms`).toBeLessThanOrEqual(
+        Math.floor(copyMs / PROGRESS_INTERVAL_MS) + 1,
+      );
+    }
   });
 
   it('a PostgreSQL restart mid-copy: activities retry until it is back, the job completes, live delivery resumes', async () => {

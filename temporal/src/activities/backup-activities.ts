@@ -38,12 +38,13 @@ import {
 } from '@echelon/domain';
 import { adapterFor, ChecksumMismatchError, objectKeyFor } from '@echelon/storage';
 import { type Readable, Transform } from 'node:stream';
-import type {
-  BackupWorkflowInput,
-  BackupWorkflowResult,
-  CopyResult,
-  RestoreWorkflowInput,
-  RetryReplicaInput,
+import {
+  type BackupWorkflowInput,
+  type BackupWorkflowResult,
+  type CopyResult,
+  PROGRESS_INTERVAL_MS,
+  type RestoreWorkflowInput,
+  type RetryReplicaInput,
 } from '../shared.js';
 
 export interface ActivityDeps {
@@ -151,7 +152,7 @@ async function guarded<T>(work: () => Promise<T>): Promise<T> {
 export function createActivities(deps: ActivityDeps) {
   /** The database as the job's tenant (row-level security); every input names its tenant. */
   const as = (tenantId: string) => tenantDb(deps.db, tenantId);
-  const progressIntervalMs = deps.progressIntervalMs ?? 250;
+  const progressIntervalMs = deps.progressIntervalMs ?? PROGRESS_INTERVAL_MS;
 
   const loadJob = async (input: BackupWorkflowInput): Promise<WorkJob> => {
     const job = await getWorkJob(as(input.tenantId), input.tenantId, input.jobId);
