@@ -66,11 +66,11 @@ const bookkeeping = proxyActivities<BackupActivities>(BOOKKEEPING_OPTIONS);
 const starting = proxyActivities<BackupActivities>({ ...BOOKKEEPING_OPTIONS, priority: NEW_WORK });
 
 /**
- * Newer runs start and finish a job (and prepare a retry) as local activities: a few statements each, run by the
- * worker inside the workflow task that needs them and recorded in the history as a marker, instead of a trip
- * through the server's task queue and one more workflow task each. Under a burst of jobs that is two activity
- * tasks and two workflow tasks fewer per job for the server and the worker, so the secondaries that are due get
- * the CPU. A local activity that keeps failing backs off with timers past `localRetryThreshold`.
+ * Newer runs finish a job (and prepare a retry) as local activities: a few statements each, run by the worker
+ * inside the workflow task that needs them and recorded in the history as a marker, instead of a trip through the
+ * server's task queue and one more workflow task each. A job's start stays a task-queue activity at NEW_WORK
+ * priority: under a burst it is what holds new jobs back while due secondaries go first. A local activity that
+ * keeps failing backs off with timers past `localRetryThreshold`.
  */
 const LOCAL_BOOKKEEPING = 'local-bookkeeping';
 const localBookkeeping = proxyLocalActivities<BackupActivities>({
@@ -201,7 +201,7 @@ export async function backup(input: BackupWorkflowInput): Promise<BackupWorkflow
   plan.dispatchAhead = plan.handOver && patched(DISPATCH_AHEAD);
   const local = plan.dispatchAhead && patched(LOCAL_BOOKKEEPING);
   return cancellable(input, plan, local ? localBookkeeping : bookkeeping, async () => {
-    const started = await (local ? localBookkeeping : starting).startJob(input);
+    const started = await starting.startJob(input);
     plan.secondaryCount = started.secondaryCount;
     plan.delaySeconds = started.delaySeconds;
     plan.phase = 'copying';
