@@ -68,7 +68,7 @@ import {
 import { Client, Connection } from '@temporalio/client';
 import { CPU_GROUPS, CpuSampler, type CpuUsage } from './cpu-sampler.js';
 import { type PgWaitReport, PgWaitSampler } from './pg-wait-sampler.js';
-import { type Distribution, distribution, formatMs, mapLimit, ratio, sleep, withTimeout } from './stats.js';
+import { type Distribution, distribution, formatMs, mapLimit, ratio, sleep, stackEnvOf, withTimeout } from './stats.js';
 import { persistenceLatency, startTemporalVariant, type TemporalVariant } from './temporal-variant.js';
 import {
   ALL_STEPS,
@@ -144,12 +144,7 @@ function parseOptions(argv: string[]): Options {
   };
   const copies = int('copies', values.copies, 'BENCH_COPIES', 3, 2);
   if (copies > 3) throw new Error('--copies is at most 3 (the benchmark seeds 3 storage systems)');
-  const stackEnv: Record<string, string> = {};
-  for (const pair of values['stack-env'] ?? []) {
-    const index = pair.indexOf('=');
-    if (index <= 0) throw new Error(`--stack-env wants KEY=VALUE, not ${pair}`);
-    stackEnv[pair.slice(0, index)] = pair.slice(index + 1);
-  }
+  const stackEnv = stackEnvOf(values['stack-env']);
   return {
     jobs: int('jobs', values.jobs, 'BENCH_JOBS', 200, 1),
     delaySeconds: int('delay', values.delay, 'BENCH_DELAY_SECONDS', 5, 1),

@@ -63,3 +63,14 @@ export function withTimeout<T>(promise: Promise<T>, milliseconds: number, what: 
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
+
+/** `--stack-env KEY=VALUE` pairs (repeatable) as an environment for the stack's processes. */
+export function stackEnvOf(pairs: readonly string[] | undefined): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of pairs ?? []) {
+    const index = pair.indexOf('=');
+    if (index <= 0) throw new Error(`--stack-env wants KEY=VALUE, not ${pair}`);
+    env[pair.slice(0, index)] = pair.slice(index + 1);
+  }
+  return env;
+}

@@ -74,6 +74,7 @@
 //   --requests-first         request all of a phase's jobs first, then subscribe everyone (replay from the start, as
 //                            in the default order): isolates the fan-out from requestBackup calls that queue behind it
 //   --stack-log FILE         write the stack's process output (API, worker, ...) to FILE
+//   --stack-env KEY=VALUE    extra environment for the stack's processes (repeatable), e.g. ECHELON_WORKER_NICE=5
 //   --no-read-probe          skip the read-cost probe (after the phases: the per-delivery reads the API does,
 //                            replayed from this process with the same Prisma client, 10 lanes like the API's pool)
 //   --settle S               quiet time before the pg_stat snapshots (stats are flushed lazily), default 11
@@ -91,7 +92,7 @@ import { gqlOk, randomData, startTestStack, type TestStack, uploadBytes } from '
 import { type Client, createClient } from 'graphql-ws';
 import pg from 'pg';
 import WebSocket from 'ws';
-import { type Distribution, distribution, formatMs, mapLimit, ratio, sleep, withTimeout } from './stats.js';
+import { type Distribution, distribution, formatMs, mapLimit, ratio, sleep, stackEnvOf, withTimeout } from './stats.js';
 
 const GIB = 1024 ** 3;
 const MIB = 1024 ** 2;
@@ -129,6 +130,7 @@ interface Options {
   readProbe: boolean;
   requestsFirst: boolean;
   stackLog: string | undefined;
+  stackEnv: Record<string, string>;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -153,6 +155,7 @@ function parseOptions(argv: string[]): Options {
       'no-read-probe': { type: 'boolean' },
       'requests-first': { type: 'boolean' },
       'stack-log': { type: 'string' },
+      'stack-env': { type: 'string', multiple: true },
       help: { type: 'boolean' },
     },
   });
@@ -187,6 +190,7 @@ function parseOptions(argv: string[]): Options {
     readProbe: !values['no-read-probe'],
     requestsFirst: values['requests-first'] ?? false,
     stackLog: values['stack-log'],
+    stackEnv: stackEnvOf(values['stack-env']),
   };
 }
 
@@ -1179,7 +1183,7 @@ async function main(): Promise<number> {
       else print(...args);
     };
   }
-  const env = await startTestStack({ env: { ECHELON_COPY_RATE_LIMIT: String(options.rate) } });
+  const env = await startTestStack({ env: { ...options.stackEnv, ECHELON_COPY_RATE_LIMIT: String(options.rate) } });
   const results: PhaseResult[] = [];
   let stopped = false;
   const stop = async () => {
