@@ -367,9 +367,13 @@ export function createActivities(deps: ActivityDeps) {
       input: BackupWorkflowInput & { order: number; handOver?: boolean; notBefore?: string | null },
     ): Promise<CopyResult> {
       return guarded(async () => {
-        let job = await loadJob(input);
-        // Names and credentials only after this point; capacity is re-read by the reservation itself.
-        const systems = await listStorageSystems(as(input.tenantId), input.tenantId);
+        // Both reads at once: a secondary dispatched ahead of its time prepares within the lead. Capacity is
+        // re-read by the reservation itself.
+        const [loaded, systems] = await Promise.all([
+          loadJob(input),
+          listStorageSystems(as(input.tenantId), input.tenantId),
+        ]);
+        let job = loaded;
         const current = replicaAt(job, input.order);
         const alreadyDispatched =
           current !== undefined && ['COPYING', 'VERIFYING', 'COMPLETED', 'FAILED'].includes(current.status);
