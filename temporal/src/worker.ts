@@ -1,4 +1,3 @@
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, required } from '@echelon/config';
@@ -13,8 +12,6 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 /** The worker process: runs backup workflows and their activities until SIGINT/SIGTERM. */
 async function main(): Promise<void> {
   const config = loadConfig();
-  // Lowering its own priority needs no privilege; the API keeps the CPU first when both are busy.
-  if (config.workerNice > 0) os.setPriority(Math.max(os.getPriority(), config.workerNice));
   Runtime.install({ logger: new DefaultLogger(config.logLevel === 'debug' ? 'DEBUG' : 'WARN') });
   const db = createDb(required(config.databaseUrl, 'DATABASE_URL'), { applicationName: 'echelon-worker' });
   await warnIfRowSecurityBypassed(db, 'worker');

@@ -58,7 +58,6 @@ const ENV_SCHEMA = z.object({
   ECHELON_WEB_MODE: z.enum(['dev', 'prod']).default('dev'),
   ECHELON_COPY_RATE_LIMIT: z.coerce.number().int().min(0).default(0),
   ECHELON_WORKER_ACTIVITY_SLOTS: z.coerce.number().int().min(1).max(1000).default(20),
-  ECHELON_WORKER_NICE: z.coerce.number().int().min(0).max(19).default(0),
   ECHELON_SECRET_KEY: secretKey,
 });
 
@@ -97,11 +96,6 @@ export interface EchelonConfig {
    * into the worker, it would all compete for the same CPU and database locks at equal rank.
    */
   workerActivitySlots: number;
-  /**
-   * The worker process's CPU niceness (ECHELON_WORKER_NICE, 0–19; 0 leaves it as started). On a machine the worker
-   * shares with the API, a higher value lets the API's live progress go first when the CPU is short.
-   */
-  workerNice: number;
   /**
    * The AES-256-GCM key that encrypts storage credentials at rest (ECHELON_SECRET_KEY). Unset: storage systems
    * that need credentials (S3) cannot be registered or used; FILESYSTEM storage works without it.
@@ -143,7 +137,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EchelonConfig 
     webMode: e.ECHELON_WEB_MODE,
     copyRateLimit: e.ECHELON_COPY_RATE_LIMIT,
     workerActivitySlots: e.ECHELON_WORKER_ACTIVITY_SLOTS,
-    workerNice: e.ECHELON_WORKER_NICE,
     secretKey: e.ECHELON_SECRET_KEY,
   };
 }
