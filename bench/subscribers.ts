@@ -74,7 +74,7 @@
 //   --requests-first         request all of a phase's jobs first, then subscribe everyone (replay from the start, as
 //                            in the default order): isolates the fan-out from requestBackup calls that queue behind it
 //   --stack-log FILE         write the stack's process output (API, worker, ...) to FILE
-//   --stack-env KEY=VALUE    extra environment for the stack's processes (repeatable), e.g. ECHELON_WORKER_NICE=5
+//   --stack-env KEY=VALUE    extra environment for the stack's processes (repeatable), e.g. ECHELON_LOG_LEVEL=debug
 //   --no-read-probe          skip the read-cost probe (after the phases: the per-delivery reads the API does,
 //                            replayed from this process with the same Prisma client, 10 lanes like the API's pool)
 //   --settle S               quiet time before the pg_stat snapshots (stats are flushed lazily), default 11
