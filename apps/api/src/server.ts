@@ -12,7 +12,7 @@ import { createExportsRouter } from './modules/exports/index.js';
 import { createRestoresRouter } from './modules/restores/restores.router.js';
 import { createUploadsRouter } from './modules/uploads/index.js';
 import { buildEchelonSchema } from './schema.js';
-import { createSharedSubscribe } from './shared-execution.js';
+import { createDocumentCache, createSharedSubscribe } from './shared-execution.js';
 
 export interface ApiServer {
   httpServer: http.Server;
@@ -37,6 +37,7 @@ export async function createApiServer(services: Services): Promise<ApiServer> {
     {
       schema,
       subscribe: createSharedSubscribe(),
+      ...createDocumentCache(),
       // The principal is resolved once per connection.
       onConnect: async (ctx) => {
         const principal = await authenticate(services, ctx.connectionParams?.authorization);

@@ -1,6 +1,6 @@
 import { buildSchema, type ExecutionResult, parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { createSharedSubscribe, mapIterator } from './shared-execution.js';
+import { createDocumentCache, createSharedSubscribe, mapIterator } from './shared-execution.js';
 
 const schema = buildSchema(`
   type Query { ok: Boolean }
@@ -71,5 +71,29 @@ describe('shared subscription execution', () => {
     void mapped.next();
     await mapped.return?.();
     expect(returned).toBe(true);
+  });
+});
+
+describe('createDocumentCache', () => {
+  it('parses and validates a document text once for every subscriber that sends it', () => {
+    const cache = createDocumentCache();
+    const text = 'subscription { tick { n } }';
+    const first = cache.parse(text);
+    expect(cache.parse(text)).toBe(first);
+    const errors = cache.validate(schema, first);
+    expect(errors).toEqual([]);
+    expect(cache.validate(schema, first)).toBe(errors);
+    // Another text is another document, checked on its own.
+    const wrong = cache.parse('subscription { tick { missing } }');
+    expect(wrong).not.toBe(first);
+    expect(cache.validate(schema, wrong).map((error) => error.message)).toEqual([
+      'Cannot query field "missing" on type "Tick".',
+    ]);
+  });
+
+  it('keeps nothing for a text that does not parse: it throws each time', () => {
+    const cache = createDocumentCache();
+    expect(() => cache.parse('subscription {')).toThrow(/Syntax Error/);
+    expect(() => cache.parse('subscription {')).toThrow(/Syntax Error/);
   });
 });

@@ -1,4 +1,16 @@
-import { createSourceEventStream, type ExecutionArgs, type ExecutionResult, execute, print } from 'graphql';
+import {
+  createSourceEventStream,
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+  execute,
+  type GraphQLError,
+  type GraphQLSchema,
+  parse,
+  print,
+  type Source,
+  validate,
+} from 'graphql';
 import { type RequestContext, rolesOf } from './context.js';
 
 /** Maps an iterator item by item; return() reaches the source at once, even while a next() is pending. */
@@ -32,12 +44,18 @@ export function mapIterator<T, U>(
  */
 export function createSharedSubscribe() {
   const executions = new WeakMap<object, Map<string, Promise<ExecutionResult> | ExecutionResult>>();
+  const printed = new WeakMap<DocumentNode, string>();
   return async (args: ExecutionArgs) => {
     const source = await createSourceEventStream(args);
     if (!(Symbol.asyncIterator in source)) return source;
     const context = args.contextValue as RequestContext | undefined;
     const roles = context?.principal === undefined ? '' : [...rolesOf(context.principal)].sort().join(',');
-    const key = `${roles}\n${args.operationName ?? ''}\n${JSON.stringify(args.variableValues ?? {})}\n${print(args.document)}`;
+    let text = printed.get(args.document);
+    if (text === undefined) {
+      text = print(args.document);
+      printed.set(args.document, text);
+    }
+    const key = `${roles}\n${args.operationName ?? ''}\n${JSON.stringify(args.variableValues ?? {})}\n${text}`;
     return mapIterator(source[Symbol.asyncIterator](), (payload: unknown) => {
       if (typeof payload !== 'object' || payload === null) return execute({ ...args, rootValue: payload });
       let byKey = executions.get(payload);
@@ -52,5 +70,46 @@ export function createSharedSubscribe() {
       }
       return result;
     });
+  };
+}
+
+/** Documents kept by `cachedParse`: the distinct subscription texts one API process sees, with room to spare. */
+const PARSED_LIMIT = 1000;
+
+/**
+ * graphql-ws's `parse` and `validate`, remembered: a thousand clients subscribing with the same document text
+ * share one parsed document and one validation instead of a thousand of each. Validation depends only on the
+ * schema and the document; a text that does not parse is not kept (it throws each time, as before).
+ */
+export function createDocumentCache(): {
+  parse: (source: string | Source) => DocumentNode;
+  validate: (schema: GraphQLSchema, document: DocumentNode) => ReadonlyArray<GraphQLError>;
+} {
+  const documents = new Map<string, DocumentNode>();
+  const validations = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, ReadonlyArray<GraphQLError>>>();
+  return {
+    parse(source) {
+      const text = typeof source === 'string' ? source : source.body;
+      let document = documents.get(text);
+      if (document === undefined) {
+        document = parse(text);
+        if (documents.size >= PARSED_LIMIT) documents.delete(documents.keys().next().value as string);
+        documents.set(text, document);
+      }
+      return document;
+    },
+    validate(schema, document) {
+      let bySchema = validations.get(schema);
+      if (bySchema === undefined) {
+        bySchema = new WeakMap();
+        validations.set(schema, bySchema);
+      }
+      let errors = bySchema.get(document);
+      if (errors === undefined) {
+        errors = validate(schema, document);
+        bySchema.set(document, errors);
+      }
+      return errors;
+    },
   };
 }

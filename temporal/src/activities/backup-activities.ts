@@ -202,10 +202,12 @@ export function createActivities(deps: ActivityDeps) {
     const key = objectKeyFor({ tenantId, datasetId: version.datasetId, version: version.number });
     const expected = { sha256: version.sha256, bytes: Number(version.sizeBytes) };
     const context = Context.current();
-    // Dispatched ahead of its planned time: everything is ready, the bytes start moving on time, never before.
+    // Dispatched ahead of its planned time: everything is ready, the bytes start moving on time, never before. One
+    // heartbeat per 10 s of waiting (the lead is at most 3 s: one), each a write on the Temporal server; a cancel
+    // that arrives meanwhile is delivered by the copy's first heartbeat, which aborts it and removes its data.
     for (let wait = notBefore === null ? 0 : notBefore.getTime() - Date.now(); wait > 0; ) {
       context.heartbeat({ waitingUntil: notBefore?.toISOString() });
-      await context.sleep(Math.min(wait, 1000));
+      await context.sleep(Math.min(wait, 10_000));
       wait = (notBefore?.getTime() ?? 0) - Date.now();
     }
     await transitionReplica(as(tenantId), {
