@@ -13,6 +13,16 @@ import {
 } from 'graphql';
 import { type RequestContext, rolesOf } from './context.js';
 
+/** The value a map keeps under `key`, made and kept first when there is none. */
+function kept<K, V>(map: { get(key: K): V | undefined; set(key: K, value: V): unknown }, key: K, make: () => V): V {
+  let value = map.get(key);
+  if (value === undefined) {
+    value = make();
+    map.set(key, value);
+  }
+  return value;
+}
+
 /** Maps an iterator item by item; return() reaches the source at once, even while a next() is pending. */
 export function mapIterator<T, U>(
   source: AsyncIterator<T>,
@@ -50,25 +60,12 @@ export function createSharedSubscribe() {
     if (!(Symbol.asyncIterator in source)) return source;
     const context = args.contextValue as RequestContext | undefined;
     const roles = context?.principal === undefined ? '' : [...rolesOf(context.principal)].sort().join(',');
-    let text = printed.get(args.document);
-    if (text === undefined) {
-      text = print(args.document);
-      printed.set(args.document, text);
-    }
+    const text = kept(printed, args.document, () => print(args.document));
     const key = `${roles}\n${args.operationName ?? ''}\n${JSON.stringify(args.variableValues ?? {})}\n${text}`;
     return mapIterator(source[Symbol.asyncIterator](), (payload: unknown) => {
       if (typeof payload !== 'object' || payload === null) return execute({ ...args, rootValue: payload });
-      let byKey = executions.get(payload);
-      if (byKey === undefined) {
-        byKey = new Map();
-        executions.set(payload, byKey);
-      }
-      let result = byKey.get(key);
-      if (result === undefined) {
-        result = execute({ ...args, rootValue: payload });
-        byKey.set(key, result);
-      }
-      return result;
+      const byKey = kept(executions, payload, () => new Map<string, Promise<ExecutionResult> | ExecutionResult>());
+      return kept(byKey, key, () => execute({ ...args, rootValue: payload }));
     });
   };
 }
@@ -99,17 +96,8 @@ export function createDocumentCache(): {
       return document;
     },
     validate(schema, document) {
-      let bySchema = validations.get(schema);
-      if (bySchema === undefined) {
-        bySchema = new WeakMap();
-        validations.set(schema, bySchema);
-      }
-      let errors = bySchema.get(document);
-      if (errors === undefined) {
-        errors = validate(schema, document);
-        bySchema.set(document, errors);
-      }
-      return errors;
+      const bySchema = kept(validations, schema, () => new WeakMap<DocumentNode, ReadonlyArray<GraphQLError>>());
+      return kept(bySchema, document, () => validate(schema, document));
     },
   };
 }
