@@ -1,6 +1,6 @@
 import { getMetadataStorage } from 'type-graphql';
 import { describe, expect, it } from 'vitest';
-import { hasPermission, isMemberOnly, PERMISSIONS, type Permission } from './auth.js';
+import { hasPermission, isMemberOnly, maySeeOwnedBy, PERMISSIONS, type Permission } from './auth.js';
 import { buildEchelonSchema } from './schema.js';
 
 describe('authorization rules', () => {
@@ -34,5 +34,9 @@ describe('authorization rules', () => {
     expect(can('MEMBER', 'identity:read')).toBe(false);
     expect(isMemberOnly(['MEMBER'])).toBe(true);
     expect(isMemberOnly(['MEMBER', 'OPERATOR'])).toBe(false);
+    // A MEMBER sees its own identity's data only; any other tenant role sees everyone's.
+    expect(maySeeOwnedBy({ id: 'me', roles: ['MEMBER'] }, 'me')).toBe(true);
+    expect(maySeeOwnedBy({ id: 'me', roles: ['MEMBER'] }, 'other')).toBe(false);
+    expect(maySeeOwnedBy({ id: 'me', roles: ['MEMBER', 'AUDITOR'] }, 'other')).toBe(true);
   });
 });

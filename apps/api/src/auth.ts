@@ -76,3 +76,7 @@ export const isMemberOnly = (roles: readonly Role[]): boolean =>
   !roles.some(
     (role) => role === 'TENANT_ADMIN' || role === 'OPERATOR' || role === 'AUDITOR' || role === 'PLATFORM_ADMIN',
   );
+
+/** Whether `identity` may see or act on data that belongs to identity `ownerId`: its own, or any if not a MEMBER. */
+export const maySeeOwnedBy = (identity: { id: string; roles: readonly Role[] }, ownerId: string): boolean =>
+  !isMemberOnly(identity.roles) || ownerId === identity.id;

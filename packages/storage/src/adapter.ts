@@ -1,4 +1,5 @@
-import type { Readable } from 'node:stream';
+import { createHash } from 'node:crypto';
+import { type Readable, Transform } from 'node:stream';
 
 export interface WriteOptions {
   /** sha256 (hex) the bytes must have; the write fails and leaves nothing behind otherwise. */
@@ -46,4 +47,51 @@ export class ChecksumMismatchError extends Error {
   ) {
     super(`checksum mismatch at ${where}: expected sha256 ${expected}, found ${actual}`);
   }
+}
+
+/** A pass-through stream that hashes and counts what flows through it. */
+export interface Sha256Meter extends Transform {
+  /** What has passed so far: its sha256 (hex; call once the stream has ended) and its length. */
+  result(): ObjectInfo;
+}
+
+/**
+ * Hashes bytes on their way through (copies, downloads). `onProgress` hears the running byte count. With
+ * `expectSha256`, the last chunk is held back until the whole stream is hashed: when the bytes do not match, the
+ * stream fails before that chunk, so a reader (a download with a Content-Length) never receives all of a corrupt
+ * stream and cannot take it for a whole one.
+ */
+export function sha256Meter(
+  options: { onProgress?: (bytes: number) => void; expectSha256?: string } = {},
+): Sha256Meter {
+  const hash = createHash('sha256');
+  const expected = options.expectSha256;
+  let bytes = 0;
+  let digest: string | undefined;
+  let held: Buffer | undefined;
+  const finish = () => {
+    digest ??= hash.digest('hex');
+    return digest;
+  };
+  const meter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      options.onProgress?.(bytes);
+      if (expected === undefined) return callback(null, chunk);
+      const previous = held;
+      held = chunk;
+      callback(null, previous);
+    },
+    flush(callback) {
+      const actual = finish();
+      if (expected !== undefined && actual !== expected) {
+        callback(new ChecksumMismatchError(expected, `${actual} (${bytes} bytes)`, 'the stream'));
+        return;
+      }
+      callback(null, held);
+    },
+  }) as Sha256Meter;
+  meter.result = () => ({ sha256: finish(), bytes });
+  return meter;
 }

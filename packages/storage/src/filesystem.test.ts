@@ -2,9 +2,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ChecksumMismatchError } from './adapter.js';
+import { ChecksumMismatchError, sha256Meter } from './adapter.js';
 import { FilesystemStorage, safeRelativePath } from './filesystem.js';
 
 const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
@@ -86,5 +87,40 @@ describe('FilesystemStorage', () => {
     for await (const chunk of await storage.read('s', 'k')) chunks.push(chunk as Buffer);
     expect(Buffer.concat(chunks).toString()).toBe('hello');
     await expect(storage.read('s', 'missing')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+});
+
+describe('sha256Meter', () => {
+  const sink = (into: Buffer[]) =>
+    new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        into.push(chunk);
+        done();
+      },
+    });
+
+  it('passes the bytes through unchanged, reporting progress, and gives their sha256 and length', async () => {
+    const data = randomBytes(200_000);
+    const seen: number[] = [];
+    const out: Buffer[] = [];
+    const meter = sha256Meter({ onProgress: (bytes) => seen.push(bytes) });
+    await pipeline(Readable.from([data.subarray(0, 70_000), data.subarray(70_000)]), meter, sink(out));
+    expect(Buffer.concat(out).equals(data)).toBe(true);
+    expect(meter.result()).toEqual({ sha256: sha(data), bytes: data.length });
+    expect(seen).toEqual([70_000, 200_000]);
+  });
+
+  it('fails a stream whose bytes do not have the expected sha256 before its last chunk, and passes one that does', async () => {
+    const data = randomBytes(1000);
+    const received: Buffer[] = [];
+    const chunks = [data.subarray(0, 400), data.subarray(400, 800), data.subarray(800)];
+    await expect(
+      pipeline(Readable.from(chunks), sha256Meter({ expectSha256: sha(Buffer.from('other')) }), sink(received)),
+    ).rejects.toBeInstanceOf(ChecksumMismatchError);
+    // The reader never had all of it.
+    expect(Buffer.concat(received).length).toBeLessThan(data.length);
+    await expect(pipeline(Readable.from([data]), sha256Meter({ expectSha256: sha(data) }), sink([]))).resolves.toBe(
+      undefined,
+    );
   });
 });

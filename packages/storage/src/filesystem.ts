@@ -3,12 +3,12 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { access, constants, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DomainError } from '@echelon/domain';
 import {
   ChecksumMismatchError,
   type ObjectInfo,
+  sha256Meter,
   type StorageAdapter,
   type WriteOptions,
   type WriteResult,
@@ -72,20 +72,11 @@ export class FilesystemStorage implements StorageAdapter {
     await removeTemporariesOf(target);
     const temp = `${path.dirname(target)}/${TEMP_MARKER}${path.basename(target)}.${randomUUID()}`;
     try {
-      const hash = createHash('sha256');
-      let bytes = 0;
-      const meter = new Transform({
-        transform(chunk: Buffer, _encoding, callback) {
-          hash.update(chunk);
-          bytes += chunk.length;
-          options.onProgress?.(bytes);
-          callback(null, chunk);
-        },
-      });
+      const meter = sha256Meter(options.onProgress ? { onProgress: options.onProgress } : {});
       await pipeline(source, meter, createWriteStream(temp, { flags: 'wx' }), {
         ...(options.signal ? { signal: options.signal } : {}),
       });
-      const streamed = hash.digest('hex');
+      const { sha256: streamed, bytes } = meter.result();
       if (streamed !== options.expectedSha256 || bytes !== options.expectedBytes) {
         throw new ChecksumMismatchError(
           options.expectedSha256,

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { type Readable, Transform } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   AbortMultipartUploadCommand,
@@ -21,6 +21,7 @@ import {
   ChecksumMismatchError,
   type ObjectInfo,
   type StorageAdapter,
+  sha256Meter,
   type WriteOptions,
   type WriteResult,
 } from './adapter.js';
@@ -155,16 +156,7 @@ export class S3Storage implements StorageAdapter {
     const where = `${space}/${key}`;
     const temp = `${key}${S3_TEMP_MARKER}${randomUUID()}`;
     const signal = options.signal;
-    const hash = createHash('sha256');
-    let bytes = 0;
-    const meter = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        hash.update(chunk);
-        bytes += chunk.length;
-        options.onProgress?.(bytes);
-        callback(null, chunk);
-      },
-    });
+    const meter = sha256Meter(options.onProgress ? { onProgress: options.onProgress } : {});
     // Piped at once, so that the source's errors always have a listener. An abort destroys the source side, so
     // the upload fails once its in-flight requests have settled: nothing can land after the clean-up below.
     const feeding = pipeline(source, meter, signal ? { signal } : {}).then(
@@ -195,7 +187,7 @@ export class S3Storage implements StorageAdapter {
       // The source's own failure (or the abort) is the cause; the upload's failure follows from it.
       if (feedError !== undefined) throw feedError;
       if (uploadError !== undefined) throw uploadError;
-      const streamed = hash.digest('hex');
+      const { sha256: streamed, bytes } = meter.result();
       if (streamed !== options.expectedSha256 || bytes !== options.expectedBytes) {
         throw new ChecksumMismatchError(options.expectedSha256, `${streamed} (${bytes} bytes)`, `${where} (stream)`);
       }

@@ -1,7 +1,7 @@
 import { listDatasets, versionProtection } from '@echelon/db';
 import { DomainError, datasetCompliance, isUuid, validateDatasetKey } from '@echelon/domain';
 import { Arg, Authorized, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
-import { isMemberOnly } from '../../auth.js';
+import { isMemberOnly, maySeeOwnedBy } from '../../auth.js';
 import { type RequestContext, tenantOf } from '../../context.js';
 import { requestStorage, toJobView } from '../jobs/jobs.mappers.js';
 import { findJob } from '../jobs/jobs.service.js';
@@ -52,7 +52,7 @@ export class DatasetsResolver {
     const { tenant, identity } = tenantOf(context);
     validateDatasetKey(datasetKey);
     const owner = identityId ?? identity.id;
-    if (isMemberOnly(identity.roles) && owner !== identity.id) return null;
+    if (!maySeeOwnedBy(identity, owner)) return null;
     if (!isUuid(owner)) return null;
     const dataset = await context.db.dataset.findFirst({
       where: { tenantId: tenant.id, identityId: owner, key: datasetKey },

@@ -23,7 +23,7 @@ import {
   validateDataClass,
   validateDatasetKey,
 } from '@echelon/domain';
-import { isMemberOnly } from '../../auth.js';
+import { isMemberOnly, maySeeOwnedBy } from '../../auth.js';
 import { type RequestContext, rolesOf, tenantOf } from '../../context.js';
 import type { BackupJobFilter, PreviewSchemeInput, RequestBackupInput } from './jobs.inputs.js';
 
@@ -163,14 +163,14 @@ export async function canSeeJob(context: RequestContext, jobId: string): Promise
   const { tenant, identity } = tenantOf(context);
   const owner = await jobOwner(context.db, tenant.id, jobId).catch(() => null);
   if (owner === null) return false;
-  return !isMemberOnly(identity.roles) || owner.identityId === identity.id;
+  return maySeeOwnedBy(identity, owner.identityId);
 }
 
 export async function findJob(context: RequestContext, jobId: string): Promise<JobWithRelations | null> {
   const { tenant, identity } = tenantOf(context);
   const job = await getJob(context.db, tenant.id, jobId).catch(() => null);
   if (job === null) return null;
-  if (isMemberOnly(identity.roles) && job.identityId !== identity.id) return null;
+  if (!maySeeOwnedBy(identity, job.identityId)) return null;
   return job;
 }
 

@@ -1,9 +1,7 @@
-import { createHash } from 'node:crypto';
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { storageConnectionOf } from '@echelon/db';
 import { DomainError } from '@echelon/domain';
-import { adapterFor } from '@echelon/storage';
+import { adapterFor, sha256Meter } from '@echelon/storage';
 import express from 'express';
 import { hasPermission } from '../../auth.js';
 import { sendHttpError } from '../../http-errors.js';
@@ -52,18 +50,7 @@ export function createRestoresRouter(services: Services): express.Router {
         `attachment; filename="${encodeURIComponent(job.datasetVersion.dataset.key)}.v${job.datasetVersion.number}"`,
       );
       res.setHeader('Cache-Control', 'no-store');
-      const hash = createHash('sha256');
-      const verifying = new Transform({
-        transform(chunk: Buffer, _encoding, done) {
-          hash.update(chunk);
-          done(null, chunk);
-        },
-        flush(done) {
-          const actual = hash.digest('hex');
-          done(actual === expected ? null : new Error(`restored bytes have sha256 ${actual}, expected ${expected}`));
-        },
-      });
-      await pipeline(source, verifying, res);
+      await pipeline(source, sha256Meter({ expectSha256: expected }), res);
     } catch (error) {
       sendHttpError(res, error, 'restore download');
     }

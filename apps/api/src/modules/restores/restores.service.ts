@@ -1,6 +1,6 @@
 import { createRestoreJob, findRestorableVersion, getRestoreJob, type RestoreJobWithRelations } from '@echelon/db';
 import { DomainError, isUuid, validateDatasetKey, validateVersionNumber } from '@echelon/domain';
-import { isMemberOnly } from '../../auth.js';
+import { maySeeOwnedBy } from '../../auth.js';
 import { type RequestContext, tenantOf } from '../../context.js';
 import { subjectIdentity } from '../jobs/jobs.service.js';
 import type { RequestRestoreInput } from './restores.types.js';
@@ -48,6 +48,6 @@ export async function findRestoreJob(context: RequestContext, id: string): Promi
   if (!isUuid(id)) return null;
   const job = await getRestoreJob(context.db, tenant.id, id);
   if (job === null) return null;
-  if (isMemberOnly(identity.roles) && job.identityId !== identity.id) return null;
+  if (!maySeeOwnedBy(identity, job.identityId)) return null;
   return job;
 }
