@@ -77,6 +77,7 @@ async function main(): Promise<void> {
     workflowsPath: path.join(REPO_ROOT, workflows),
     activities: createActivities({ db, copyRateLimit: config.copyRateLimit, secretKey: config.secretKey }),
     activitySlots: config.workerActivitySlots,
+    intakeSlots: config.workerIntakeSlots,
     tuning,
   });
   console.log(

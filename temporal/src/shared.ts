@@ -11,6 +11,13 @@ export interface BackupWorkflowInput {
 /** Where secondary copies run: a queue beside the main one, with worker slots of its own. */
 export const dueQueueOf = (taskQueue: string): string => `${taskQueue}-due`;
 
+/**
+ * Where a new job's start and its primary copy wait their turn: a queue beside the main one with a few worker slots
+ * of its own, so that a burst of new jobs is admitted a few at a time while the workflow tasks and the due copies of
+ * the jobs already running keep the CPU they need.
+ */
+export const intakeQueueOf = (taskQueue: string): string => `${taskQueue}-intake`;
+
 export const RETRY_REPLICA_WORKFLOW = 'retryReplica';
 
 export interface RetryReplicaInput extends BackupWorkflowInput {

@@ -4,7 +4,7 @@ import { loadConfig, required } from '@echelon/config';
 import { warnIfRowSecurityBypassed, createDb } from '@echelon/db';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createActivities } from './activities/index.js';
-import { dueQueueOf } from './shared.js';
+import { dueQueueOf, intakeQueueOf } from './shared.js';
 import { createBackupWorkers, runUntilSignalled } from './workers.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -23,9 +23,10 @@ async function main(): Promise<void> {
     workflowsPath: path.join(here, 'workflows', 'index.ts'),
     activities: createActivities({ db, copyRateLimit: config.copyRateLimit, secretKey: config.secretKey }),
     activitySlots: config.workerActivitySlots,
+    intakeSlots: config.workerIntakeSlots,
   });
   console.log(
-    `worker polling task queues ${config.taskQueue} and ${dueQueueOf(config.taskQueue)} on ${config.temporalAddress}`,
+    `worker polling task queues ${config.taskQueue}, ${intakeQueueOf(config.taskQueue)} and ${dueQueueOf(config.taskQueue)} on ${config.temporalAddress}`,
   );
   try {
     await runUntilSignalled(workers, 'worker');

@@ -107,8 +107,8 @@ const BREAKING_EDITS: {
           '  setHandler,\n  workflowInfo,\n} from',
           '  setHandler,\n  sleep,\n  workflowInfo,\n} from',
         ),
-        '      primary = await primaryCopies.copyPrimary({ ...input, handOver: plan.handOver });\n',
-        "      await sleep('1 second');\n      primary = await primaryCopies.copyPrimary({ ...input, handOver: plan.handOver });\n",
+        '      primary = await primaryCopies().copyPrimary({ ...input, handOver: plan.handOver });\n',
+        "      await sleep('1 second');\n      primary = await primaryCopies().copyPrimary({ ...input, handOver: plan.handOver });\n",
       ),
   },
   {

@@ -8,6 +8,7 @@ import {
   BACKUP_WORKFLOW,
   type BackupWorkflowInput,
   dueQueueOf,
+  intakeQueueOf,
   type LivePlan,
   livePlanQuery,
   RESTORE_WORKFLOW,
@@ -89,13 +90,15 @@ async function withWorker<T>(fake: FakeBackup, work: (taskQueue: string) => Prom
     workflowBundle,
     activities: fake.activities,
   });
-  // Secondary copies go to the due queue, as in the product worker (createBackupWorkers).
-  const dueWorker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue: dueQueueOf(taskQueue),
-    activities: fake.activities,
-  });
-  return dueWorker.runUntil(worker.runUntil(work(taskQueue)));
+  // Starts and primaries go to the intake queue, secondary copies to the due queue, as in the product worker
+  // (createBackupWorkers).
+  const sideWorker = (queue: string) =>
+    Worker.create({ connection: env.nativeConnection, taskQueue: queue, activities: fake.activities });
+  const [intakeWorker, dueWorker] = await Promise.all([
+    sideWorker(intakeQueueOf(taskQueue)),
+    sideWorker(dueQueueOf(taskQueue)),
+  ]);
+  return dueWorker.runUntil(intakeWorker.runUntil(worker.runUntil(work(taskQueue))));
 }
 
 const startBackup = (taskQueue: string, input: BackupWorkflowInput) =>

@@ -58,6 +58,7 @@ const ENV_SCHEMA = z.object({
   ECHELON_WEB_MODE: z.enum(['dev', 'prod']).default('dev'),
   ECHELON_COPY_RATE_LIMIT: z.coerce.number().int().min(0).default(0),
   ECHELON_WORKER_ACTIVITY_SLOTS: z.coerce.number().int().min(1).max(1000).default(20),
+  ECHELON_WORKER_INTAKE_SLOTS: z.coerce.number().int().min(1).max(1000).default(5),
   ECHELON_SECRET_KEY: secretKey,
 });
 
@@ -91,11 +92,16 @@ export interface EchelonConfig {
   /** Bytes per second one copy may move (0: unlimited), so backups do not saturate a link or a disk. */
   copyRateLimit: number;
   /**
-   * Activities one worker runs at once (ECHELON_WORKER_ACTIVITY_SLOTS). Kept small on purpose: work beyond it
-   * stays queued in Temporal, where task priorities order it (a due secondary before a new job's primary); pulled
-   * into the worker, it would all compete for the same CPU and database locks at equal rank.
+   * Activities one worker runs at once on its main task queue (ECHELON_WORKER_ACTIVITY_SLOTS): bookkeeping and
+   * restores. Work beyond it stays queued in Temporal, where task priorities order it.
    */
   workerActivitySlots: number;
+  /**
+   * New jobs' starts and primary copies one worker runs at once (ECHELON_WORKER_INTAKE_SLOTS, default 5). Kept small
+   * on purpose: under a burst, new jobs wait in Temporal instead of competing in the worker for the CPU and the
+   * database with the workflow tasks and due copies of the jobs already running.
+   */
+  workerIntakeSlots: number;
   /**
    * The AES-256-GCM key that encrypts storage credentials at rest (ECHELON_SECRET_KEY). Unset: storage systems
    * that need credentials (S3) cannot be registered or used; FILESYSTEM storage works without it.
@@ -137,6 +143,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EchelonConfig 
     webMode: e.ECHELON_WEB_MODE,
     copyRateLimit: e.ECHELON_COPY_RATE_LIMIT,
     workerActivitySlots: e.ECHELON_WORKER_ACTIVITY_SLOTS,
+    workerIntakeSlots: e.ECHELON_WORKER_INTAKE_SLOTS,
     secretKey: e.ECHELON_SECRET_KEY,
   };
 }

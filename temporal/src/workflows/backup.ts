@@ -17,6 +17,7 @@ import {
   type BackupWorkflowResult,
   type CopyResult,
   dueQueueOf,
+  intakeQueueOf,
   type LivePlan,
   livePlanQuery,
   type RetryReplicaInput,
@@ -47,7 +48,17 @@ const COPY_OPTIONS = {
 const DUE_NOW = { priorityKey: 1 };
 const NEW_WORK = { priorityKey: 4 };
 
-const primaryCopies = proxyActivities<BackupActivities>({ ...COPY_OPTIONS, priority: NEW_WORK });
+/**
+ * A new job's start and primary copy run on the intake queue (see createBackupWorkers), a few at a time per worker:
+ * under a burst of new jobs the rest wait in Temporal, not in the worker. Workflows started before this change
+ * scheduled them on the main queue; the activity's queue is not part of the replayed commands, so they replay.
+ */
+const primaryCopies = (): BackupActivities =>
+  proxyActivities<BackupActivities>({
+    ...COPY_OPTIONS,
+    priority: NEW_WORK,
+    taskQueue: intakeQueueOf(workflowInfo().taskQueue),
+  });
 
 /** Secondary copies run on the due queue (see createBackupWorkers): worker slots of their own. */
 const secondaryCopies = (): BackupActivities =>
@@ -63,7 +74,12 @@ const BOOKKEEPING_OPTIONS = {
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 } as const;
 const bookkeeping = proxyActivities<BackupActivities>(BOOKKEEPING_OPTIONS);
-const starting = proxyActivities<BackupActivities>({ ...BOOKKEEPING_OPTIONS, priority: NEW_WORK });
+const starting = (): BackupActivities =>
+  proxyActivities<BackupActivities>({
+    ...BOOKKEEPING_OPTIONS,
+    priority: NEW_WORK,
+    taskQueue: intakeQueueOf(workflowInfo().taskQueue),
+  });
 
 /**
  * Newer runs finish a job (and prepare a retry) as local activities: a few statements each, run by the worker
@@ -201,13 +217,13 @@ export async function backup(input: BackupWorkflowInput): Promise<BackupWorkflow
   plan.dispatchAhead = plan.handOver && patched(DISPATCH_AHEAD);
   const local = plan.dispatchAhead && patched(LOCAL_BOOKKEEPING);
   return cancellable(input, plan, local ? localBookkeeping : bookkeeping, async () => {
-    const started = await starting.startJob(input);
+    const started = await starting().startJob(input);
     plan.secondaryCount = started.secondaryCount;
     plan.delaySeconds = started.delaySeconds;
     plan.phase = 'copying';
     let primary: CopyResult | undefined;
     try {
-      primary = await primaryCopies.copyPrimary({ ...input, handOver: plan.handOver });
+      primary = await primaryCopies().copyPrimary({ ...input, handOver: plan.handOver });
     } catch (error) {
       if (isCancellation(error)) throw error;
       // Without a primary there is nothing to copy from: the job fails, its secondaries stay PLANNED.
@@ -238,7 +254,7 @@ export async function retryReplica(input: RetryReplicaInput): Promise<BackupWork
     if (retry.order === 0) {
       let primary: CopyResult | undefined;
       try {
-        primary = await primaryCopies.copyPrimary({ ...job, handOver: plan.handOver });
+        primary = await primaryCopies().copyPrimary({ ...job, handOver: plan.handOver });
       } catch (error) {
         if (isCancellation(error)) throw error;
         await bookkeeping.failReplica({ ...job, order: 0, error: describe(error) });
