@@ -1,6 +1,6 @@
 import { type Db, eventsAfter, lastEventId, type Replica, type ReplicaEvent } from '@echelon/db';
 import type { EventHub } from './hub.js';
-import { pullIterator, Signal } from './pull.js';
+import { InFlight, pullIterator, Signal } from './pull.js';
 
 /**
  * Values worked out at most once for a group of deliveries and shared by every subscriber that asks for them
@@ -126,7 +126,7 @@ class JobFeed {
 export class JobFeeds {
   private readonly feeds = new Map<string, JobFeed>();
   /** The newest event id of a job whose feed is being opened: subscribers that join meanwhile share the read. */
-  private readonly opening = new Map<string, Promise<bigint>>();
+  private readonly opening = new InFlight<string, bigint>();
   private readonly unsubscribers: (() => void)[];
 
   /** `dbFor(tenantId)`: the database as that tenant (row-level security), e.g. `(id) => tenantDb(db, id)`. */
@@ -176,16 +176,7 @@ export class JobFeeds {
         try {
           // Listening (the hub) comes before this first read, so nothing inserted meanwhile is missed. The start
           // is never beyond the job's newest event: a made-up cursor cannot hide events from other subscribers.
-          let newest = opening.get(key);
-          if (newest === undefined) {
-            newest = lastEventId(db, input.tenantId, input.jobId);
-            opening.set(key, newest);
-            const forget = () => {
-              if (opening.get(key) === newest) opening.delete(key);
-            };
-            newest.then(forget, forget);
-          }
-          const start = await newest;
+          const start = await opening.run(key, () => lastEventId(db, input.tenantId, input.jobId));
           existing = feeds.get(key);
           if (existing === undefined) {
             // biome-ignore lint/complexity/useMathMinMax: bigints (Math.min takes numbers only)

@@ -23,6 +23,7 @@ import {
   validateDataClass,
   validateDatasetKey,
 } from '@echelon/domain';
+import { InFlight } from '@echelon/events';
 import { isMemberOnly, maySeeOwnedBy } from '../../auth.js';
 import { type RequestContext, rolesOf, tenantOf } from '../../context.js';
 import type { BackupJobFilter, PreviewSchemeInput, RequestBackupInput } from './jobs.inputs.js';
@@ -154,14 +155,19 @@ export async function requestBackup(context: RequestContext, input: RequestBacku
   return job;
 }
 
+/** Owner reads in flight by tenant and job: the subscribers that join a job at once share one read. */
+const ownerReads = new InFlight<string, { identityId: string } | null>();
+
 /**
  * Whether the caller may see the job, with one read and nothing loaded (subscriptions: a thousand subscribers
- * joining at once each check): false for another tenant's job, an unknown or malformed id, or another
- * identity's job for a MEMBER, as `findJob` decides.
+ * joining at once each check, and those of one job share the read in flight): false for another tenant's job, an
+ * unknown or malformed id, or another identity's job for a MEMBER, as `findJob` decides.
  */
 export async function canSeeJob(context: RequestContext, jobId: string): Promise<boolean> {
   const { tenant, identity } = tenantOf(context);
-  const owner = await jobOwner(context.db, tenant.id, jobId).catch(() => null);
+  const owner = await ownerReads.run(`${tenant.id}/${jobId}`, () =>
+    jobOwner(context.db, tenant.id, jobId).catch(() => null),
+  );
   if (owner === null) return false;
   return maySeeOwnedBy(identity, owner.identityId);
 }
