@@ -4,7 +4,10 @@ import Link from 'next/link';
 import { usePathname } from 'next/navigation';
 import type { ViewerSummary } from '@/lib/types';
 
-const NAV_ITEMS = [{ href: '/jobs', label: 'Backup jobs' }] as const;
+const NAV_ITEMS = [
+  { href: '/jobs', label: 'Backup jobs' },
+  { href: '/storage', label: 'Storage systems' },
+] as const;
 
 export function AppHeader({ viewer, onSignOut }: { viewer: ViewerSummary; onSignOut: () => void }) {
   return (

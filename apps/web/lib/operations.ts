@@ -131,3 +131,31 @@ export const RETRY_REPLICA_MUTATION = /* GraphQL */ `
     retryReplica(id: $id) { id status }
   }
 `;
+
+const STORAGE_SYSTEM_FIELDS = /* GraphQL */ `
+  id
+  name
+  kind
+  healthy
+  capacityBytes
+  remainingBytes
+  spaces { id name capacityBytes usedBytes remainingBytes }
+`;
+
+export const STORAGE_SYSTEMS_QUERY = /* GraphQL */ `
+  query StorageSystems {
+    storageSystems { ${STORAGE_SYSTEM_FIELDS} }
+  }
+`;
+
+export const CREATE_STORAGE_SYSTEM_MUTATION = /* GraphQL */ `
+  mutation CreateStorageSystem($input: CreateStorageSystemInput!) {
+    createStorageSystem(input: $input) { ${STORAGE_SYSTEM_FIELDS} }
+  }
+`;
+
+export const CHECK_STORAGE_SYSTEM_MUTATION = /* GraphQL */ `
+  mutation CheckStorageSystem($id: ID!) {
+    checkStorageSystem(id: $id) { ${STORAGE_SYSTEM_FIELDS} }
+  }
+`;

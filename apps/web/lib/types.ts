@@ -227,3 +227,24 @@ export interface ReplicaProgressEvent
 export interface ReplicaProgressSubscriptionResult {
   replicaProgress: ReplicaProgressEvent;
 }
+
+/** `storageSystems`, `createStorageSystem` and `checkStorageSystem` select every StorageSystem field. */
+export interface StorageSystemsQueryResult {
+  storageSystems: StorageSystem[];
+}
+
+export interface CreateStorageSystemMutationResult {
+  createStorageSystem: StorageSystem;
+}
+
+export interface CheckStorageSystemMutationResult {
+  checkStorageSystem: StorageSystem;
+}
+
+export interface CreateStorageSystemInput {
+  name: string;
+  kind: StorageKind;
+  /** FILESYSTEM: { root }; S3: { endpoint, region, accessKeyId, secretAccessKey, forcePathStyle }. */
+  config: Record<string, unknown>;
+  spaces: { name: string; capacityBytes: Bytes }[];
+}
