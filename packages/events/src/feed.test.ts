@@ -16,11 +16,14 @@ function fakeWorld() {
   let reads = 0;
   let newestReads = 0;
   let nextId = 1n;
-  const matches = (row: (typeof rows)[number], where: { tenantId: string; jobId: string; id?: { gt: bigint } }) =>
-    row.tenantId === where.tenantId && row.jobId === where.jobId && (where.id === undefined || row.id > where.id.gt);
+  type Where = { tenantId: string; jobId: string | { in: string[] }; id?: { gt: bigint } };
+  const matches = (row: (typeof rows)[number], where: Where) =>
+    row.tenantId === where.tenantId &&
+    (typeof where.jobId === 'string' ? row.jobId === where.jobId : where.jobId.in.includes(row.jobId)) &&
+    (where.id === undefined || row.id > where.id.gt);
   const db = {
     replicaEvent: {
-      findMany: async (args: { where: { tenantId: string; jobId: string; id: { gt: bigint } }; take: number }) => {
+      findMany: async (args: { where: Where; take: number }) => {
         reads++;
         await Promise.resolve();
         return rows
@@ -190,6 +193,29 @@ describe('JobFeeds', () => {
     expect(await waiting).toEqual({ value: undefined, done: true });
     expect(await mine.next()).toEqual({ value: undefined, done: true });
     await other.return?.();
+    expect(feeds.size.feeds).toBe(0);
+  });
+
+  it("reads the new events of many woken jobs with one statement, each job's rows to its own feed", async () => {
+    const world = fakeWorld();
+    const feeds = new JobFeeds(() => world.db, world.hub);
+    const jobs = Array.from({ length: 50 }, (_, index) => `job-${index}`);
+    const subscriptions = jobs.map((jobId) => feeds.subscribe({ tenantId: TENANT, jobId, afterEventId: 0n }));
+    // Every feed open and caught up (nothing to read yet).
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const before = world.reads;
+    // One burst: an event for each job, each with its notice.
+    for (const jobId of jobs) world.insert(1, jobId);
+    const received = await Promise.all(subscriptions.map((items) => take(items, 1)));
+    expect(received).toEqual(jobs.map((_, index) => [BigInt(index + 1)]));
+    // The first notice starts a read; the 49 that arrive during it fold into one more.
+    expect(world.reads - before).toBeLessThanOrEqual(2);
+    // A job far ahead (more than a page) and one with a single event, woken together: all of each, in order.
+    world.insert(700, 'job-0');
+    world.insert(1, 'job-1');
+    expect(await take(subscriptions[0] as AsyncIterableIterator<FeedItem>, 700)).toEqual(range(51, 750));
+    expect(await take(subscriptions[1] as AsyncIterableIterator<FeedItem>, 1)).toEqual([751n]);
+    for (const items of subscriptions) await items.return?.();
     expect(feeds.size.feeds).toBe(0);
   });
 });

@@ -1,4 +1,11 @@
-import { type Db, eventsAfter, lastEventId, type Replica, type ReplicaEvent } from '@echelon/db';
+import {
+  type Db,
+  eventsAfter,
+  lastEventId,
+  type Replica,
+  type ReplicaEvent,
+  type ReplicaEventWithReplica,
+} from '@echelon/db';
 import type { EventHub } from './hub.js';
 import { InFlight, pullIterator, Signal } from './pull.js';
 
@@ -47,56 +54,27 @@ class JobFeed {
   head: bigint;
   subscribers = 0;
   readonly changed = new Signal();
-  private reading = false;
-  private again = false;
-  private retry: NodeJS.Timeout | undefined;
   closed = false;
 
   constructor(
-    private readonly db: Db,
     readonly tenantId: string,
     readonly jobId: string,
     start: bigint,
-    private readonly log: (message: string) => void,
   ) {
     this.floor = start;
     this.head = start;
   }
 
-  /** Reads what was inserted since the last read; concurrent calls fold into one more read. */
-  async refresh(): Promise<void> {
-    if (this.reading) {
-      this.again = true;
-      return;
+  /** Appends a row read for this job if it is past the head; true when it was. */
+  take({ replica, ...event }: ReplicaEventWithReplica, lookups: SharedLookups): boolean {
+    if (event.id <= this.head) return false;
+    this.items.push({ event, replica, lookups });
+    this.head = event.id;
+    if (this.items.length > KEEP) {
+      const dropped = this.items.splice(0, this.items.length - KEEP);
+      this.floor = dropped.at(-1)?.event.id ?? this.floor;
     }
-    this.reading = true;
-    try {
-      do {
-        this.again = false;
-        for (;;) {
-          const page = await eventsAfter(this.db, this.tenantId, this.jobId, this.head, PAGE);
-          if (this.closed) return;
-          if (page.length === 0) break;
-          const lookups = new SharedLookups();
-          for (const { replica, ...event } of page) this.items.push({ event, replica, lookups });
-          this.head = page.at(-1)?.id ?? this.head;
-          if (this.items.length > KEEP) {
-            const dropped = this.items.splice(0, this.items.length - KEEP);
-            this.floor = dropped.at(-1)?.event.id ?? this.floor;
-          }
-          this.changed.fire();
-          if (page.length < PAGE) break;
-        }
-      } while (this.again);
-    } catch (error) {
-      this.log(`reading the events of job ${this.jobId} failed: ${(error as Error).message}; retrying`);
-      this.retry ??= setTimeout(() => {
-        this.retry = undefined;
-        void this.refresh();
-      }, RETRY_MS);
-    } finally {
-      this.reading = false;
-    }
+    return true;
   }
 
   /** The first kept item after `id`, if any (ids are increasing: binary search). */
@@ -113,8 +91,80 @@ class JobFeed {
 
   close(): void {
     this.closed = true;
-    if (this.retry) clearTimeout(this.retry);
     this.changed.fire();
+  }
+}
+
+/**
+ * Reads the new events of a tenant's woken feeds, all of them with one statement: when one burst of notices wakes
+ * fifty jobs' feeds, that is one read instead of fifty queued for the pool's few connections. Wake-ups that
+ * arrive during a read fold into the next one. A tenant's events are inserted and committed in id order (its
+ * hash chain), so reading past the lowest head of the woken feeds, each feed taking only its rows past its own
+ * head, misses nothing and repeats nothing.
+ */
+class TenantReader {
+  private readonly woken = new Set<JobFeed>();
+  private reading = false;
+  private retry: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly db: Db,
+    private readonly tenantId: string,
+    private readonly log: (message: string) => void,
+  ) {}
+
+  wake(feed: JobFeed): void {
+    this.woken.add(feed);
+    void this.run();
+  }
+
+  private async run(): Promise<void> {
+    if (this.reading) return;
+    this.reading = true;
+    try {
+      while (this.woken.size > 0) {
+        const feeds = [...this.woken].filter((feed) => !feed.closed);
+        this.woken.clear();
+        if (feeds.length === 0) break;
+        try {
+          await this.read(feeds);
+        } catch (error) {
+          this.log(`reading new events failed: ${(error as Error).message}; retrying`);
+          for (const feed of feeds) this.woken.add(feed);
+          this.retry ??= setTimeout(() => {
+            this.retry = undefined;
+            void this.run();
+          }, RETRY_MS);
+          break;
+        }
+      }
+    } finally {
+      this.reading = false;
+    }
+  }
+
+  private async read(feeds: readonly JobFeed[]): Promise<void> {
+    const byJob = new Map(feeds.map((feed) => [feed.jobId, feed]));
+    // biome-ignore lint/complexity/useMathMinMax: bigints (Math.min takes numbers only)
+    let after = feeds.reduce((lowest, feed) => (feed.head < lowest ? feed.head : lowest), feeds[0]?.head ?? 0n);
+    for (;;) {
+      const page = await eventsAfter(this.db, this.tenantId, [...byJob.keys()], after, PAGE);
+      const lookups = new SharedLookups();
+      const changed = new Set<JobFeed>();
+      for (const row of page) {
+        const feed = byJob.get(row.jobId);
+        if (feed !== undefined && !feed.closed && feed.take(row, lookups)) changed.add(feed);
+      }
+      for (const feed of changed) feed.changed.fire();
+      if (page.length < PAGE) return;
+      after = page.at(-1)?.id ?? after;
+    }
+  }
+
+  stop(): void {
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = undefined;
+    this.woken.clear();
   }
 }
 
@@ -125,6 +175,7 @@ class JobFeed {
  */
 export class JobFeeds {
   private readonly feeds = new Map<string, JobFeed>();
+  private readonly readers = new Map<string, TenantReader>();
   /** The newest event id of a job whose feed is being opened: subscribers that join meanwhile share the read. */
   private readonly opening = new InFlight<string, bigint>();
   private readonly unsubscribers: (() => void)[];
@@ -138,12 +189,22 @@ export class JobFeeds {
     this.unsubscribers = [
       hub.onReplicaEvent((notice) => {
         const feed = this.feeds.get(`${notice.tenantId}/${notice.jobId}`);
-        if (feed !== undefined && notice.id > feed.head) void feed.refresh();
+        if (feed !== undefined && notice.id > feed.head) this.wake(feed);
       }),
       hub.onReconnect(() => {
-        for (const feed of this.feeds.values()) void feed.refresh();
+        for (const feed of this.feeds.values()) this.wake(feed);
       }),
     ];
+  }
+
+  /** Has the feed's tenant reader read what was inserted since the feed's head. */
+  private wake(feed: JobFeed): void {
+    let reader = this.readers.get(feed.tenantId);
+    if (reader === undefined) {
+      reader = new TenantReader(this.dbFor(feed.tenantId), feed.tenantId, this.log);
+      this.readers.set(feed.tenantId, reader);
+    }
+    reader.wake(feed);
   }
 
   /** Jobs with a feed in this process, and their subscribers (for diagnostics and tests). */
@@ -158,6 +219,7 @@ export class JobFeeds {
     const key = `${input.tenantId}/${input.jobId}`;
     const feeds = this.feeds;
     const opening = this.opening;
+    const wake = (feed: JobFeed) => this.wake(feed);
     const db = this.dbFor(input.tenantId);
     const log = this.log;
     let cursor = input.afterEventId;
@@ -181,9 +243,9 @@ export class JobFeeds {
           if (existing === undefined) {
             // biome-ignore lint/complexity/useMathMinMax: bigints (Math.min takes numbers only)
             const from = input.afterEventId < start ? input.afterEventId : start;
-            existing = new JobFeed(db, input.tenantId, input.jobId, from, log);
+            existing = new JobFeed(input.tenantId, input.jobId, from);
             feeds.set(key, existing);
-            void existing.refresh();
+            wake(existing);
           }
         } catch (error) {
           log(`reading the events of job ${input.jobId} failed: ${(error as Error).message}; retrying`);
@@ -248,6 +310,8 @@ export class JobFeeds {
 
   stop(): void {
     for (const unsubscribe of this.unsubscribers) unsubscribe();
+    for (const reader of this.readers.values()) reader.stop();
+    this.readers.clear();
     for (const feed of this.feeds.values()) feed.close();
     this.feeds.clear();
   }

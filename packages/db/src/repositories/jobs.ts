@@ -548,12 +548,13 @@ export type ReplicaEventWithReplica = ReplicaEvent & { replica: Replica };
 export async function eventsAfter(
   db: Db,
   tenantId: string,
-  jobId: string,
+  /** One job, or several: their events in one id order (a feed reader serves every watched job of a tenant). */
+  jobId: string | readonly string[],
   afterEventId: bigint,
   limit = 1000,
 ): Promise<ReplicaEventWithReplica[]> {
   return db.replicaEvent.findMany({
-    where: { tenantId, jobId, id: { gt: afterEventId } },
+    where: { tenantId, jobId: typeof jobId === 'string' ? jobId : { in: [...jobId] }, id: { gt: afterEventId } },
     include: { replica: true },
     orderBy: { id: 'asc' },
     take: limit,
