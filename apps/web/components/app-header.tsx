@@ -7,6 +7,7 @@ import type { ViewerSummary } from '@/lib/types';
 const NAV_ITEMS = [
   { href: '/jobs', label: 'Backup jobs' },
   { href: '/storage', label: 'Storage systems' },
+  { href: '/identities', label: 'Identities' },
 ] as const;
 
 export function AppHeader({ viewer, onSignOut }: { viewer: ViewerSummary; onSignOut: () => void }) {

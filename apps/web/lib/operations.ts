@@ -159,3 +159,29 @@ export const CHECK_STORAGE_SYSTEM_MUTATION = /* GraphQL */ `
     checkStorageSystem(id: $id) { ${STORAGE_SYSTEM_FIELDS} }
   }
 `;
+
+const IDENTITY_FIELDS = /* GraphQL */ `
+  id
+  externalId
+  displayName
+  roles
+  groups
+`;
+
+export const IDENTITIES_QUERY = /* GraphQL */ `
+  query Identities {
+    identities { ${IDENTITY_FIELDS} }
+  }
+`;
+
+export const CREATE_IDENTITY_MUTATION = /* GraphQL */ `
+  mutation CreateIdentity($input: CreateIdentityInput!) {
+    createIdentity(input: $input) { ${IDENTITY_FIELDS} }
+  }
+`;
+
+export const CREATE_API_KEY_MUTATION = /* GraphQL */ `
+  mutation CreateApiKey($input: CreateApiKeyInput!) {
+    createApiKey(input: $input) { secret apiKey { id name prefix createdAt } }
+  }
+`;

@@ -248,3 +248,22 @@ export interface CreateStorageSystemInput {
   config: Record<string, unknown>;
   spaces: { name: string; capacityBytes: Bytes }[];
 }
+
+export interface IdentitiesQueryResult {
+  identities: Identity[];
+}
+
+export interface CreateIdentityInput {
+  externalId: string;
+  displayName: string;
+  roles: Role[];
+  groups?: string[];
+}
+
+export interface CreateIdentityMutationResult {
+  createIdentity: Identity;
+}
+
+export interface CreateApiKeyMutationResult {
+  createApiKey: { secret: string; apiKey: { id: string; name: string; prefix: string; createdAt: DateTime } };
+}

@@ -1,0 +1,238 @@
+'use client';
+
+import { type FormEvent, useEffect, useState } from 'react';
+import { type GraphQLRequestError, toRequestError } from '@/lib/graphql-client';
+import { CREATE_API_KEY_MUTATION, CREATE_IDENTITY_MUTATION, IDENTITIES_QUERY } from '@/lib/operations';
+import type {
+  CreateApiKeyMutationResult,
+  CreateIdentityInput,
+  CreateIdentityMutationResult,
+  IdentitiesQueryResult,
+  Identity,
+  Role,
+} from '@/lib/types';
+import { useSession } from './session-gate';
+
+/** The roles a tenant administrator hands out (PLATFORM_ADMIN is not a tenant's to give). */
+const TENANT_ROLES: readonly Role[] = ['TENANT_ADMIN', 'OPERATOR', 'AUDITOR', 'MEMBER'];
+
+/** The tenant's identities, a form to add one, and an API key issued for any of them (its secret shown once). */
+export function Identities() {
+  const session = useSession();
+  const [identities, setIdentities] = useState<Identity[] | null>(null);
+  const [loadError, setLoadError] = useState<GraphQLRequestError | null>(null);
+  // The API decides (identity:write and apikey:write); the page only leaves out what would be refused.
+  const canWrite = session.viewer.identity.roles.some((role) => role === 'TENANT_ADMIN' || role === 'PLATFORM_ADMIN');
+
+  useEffect(() => {
+    const controller = new AbortController();
+    session
+      .request<IdentitiesQueryResult>(IDENTITIES_QUERY, {}, controller.signal)
+      .then((result) => setIdentities(result.identities))
+      .catch((error: unknown) => {
+        if (controller.signal.aborted || session.endIfUnauthenticated(error)) return;
+        setLoadError(toRequestError(error));
+      });
+    return () => controller.abort();
+  }, [session]);
+
+  return (
+    <section aria-labelledby="identities-heading">
+      <div className="page-header">
+        <div>
+          <h1 id="identities-heading">Identities</h1>
+          <p className="page-header__meta" data-testid="identities-count">
+            {identities === null
+              ? 'Loading…'
+              : `${identities.length} ${identities.length === 1 ? 'identity' : 'identities'}`}
+          </p>
+        </div>
+      </div>
+
+      {loadError ? (
+        <p className="notice notice--error" role="alert" data-testid="identities-error">
+          Could not load identities: {loadError.message}
+        </p>
+      ) : null}
+
+      {identities === null ? (
+        loadError ? null : (
+          <p className="loading" aria-busy="true">
+            Loading identities…
+          </p>
+        )
+      ) : (
+        <div className="card card--flush table-scroll">
+          <table className="data-table" data-testid="identities-table">
+            <caption className="visually-hidden">Identities of this tenant</caption>
+            <thead>
+              <tr>
+                <th scope="col">Identity</th>
+                <th scope="col">Name</th>
+                <th scope="col">Roles</th>
+                <th scope="col">Groups</th>
+                <th scope="col">
+                  <span className="visually-hidden">API keys</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {identities.map((identity) => (
+                <IdentityRow key={identity.id} identity={identity} canWrite={canWrite} />
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+
+      {canWrite ? (
+        <CreateIdentityForm onCreated={(identity) => setIdentities((current) => [...(current ?? []), identity])} />
+      ) : null}
+    </section>
+  );
+}
+
+function IdentityRow({ identity, canWrite }: { identity: Identity; canWrite: boolean }) {
+  const session = useSession();
+  const [issuing, setIssuing] = useState(false);
+  const [secret, setSecret] = useState<string | null>(null);
+  const [error, setError] = useState<GraphQLRequestError | null>(null);
+
+  const issueKey = () => {
+    setIssuing(true);
+    setError(null);
+    session
+      .request<CreateApiKeyMutationResult, { input: { identityId: string; name: string } }>(CREATE_API_KEY_MUTATION, {
+        input: { identityId: identity.id, name: `console ${new Date().toISOString().slice(0, 10)}` },
+      })
+      .then((result) => setSecret(result.createApiKey.secret))
+      .catch((caught: unknown) => {
+        const requestError = toRequestError(caught);
+        if (!session.endIfUnauthenticated(requestError)) setError(requestError);
+      })
+      .finally(() => setIssuing(false));
+  };
+
+  return (
+    <tr data-testid="identity-row" data-external-id={identity.externalId}>
+      <th scope="row" className="cell-primary">
+        {identity.externalId}
+      </th>
+      <td>{identity.displayName}</td>
+      <td data-testid="identity-roles">{identity.roles.join(', ')}</td>
+      <td>{identity.groups.length > 0 ? identity.groups.join(', ') : <span className="muted">none</span>}</td>
+      <td>
+        {canWrite ? (
+          <button
+            type="button"
+            className="button button--small button--secondary"
+            disabled={issuing}
+            onClick={issueKey}
+          >
+            {issuing ? 'Issuing…' : 'Issue API key'}
+          </button>
+        ) : null}
+        {secret ? (
+          <p className="small" role="status">
+            New key (shown once, copy it now): <code data-testid="issued-secret">{secret}</code>
+          </p>
+        ) : null}
+        {error ? (
+          <span className="error-text small" role="alert" data-testid="issue-key-error">
+            {error.message}
+          </span>
+        ) : null}
+      </td>
+    </tr>
+  );
+}
+
+/** A new identity: the API validates the identifier, the roles and the groups, and its typed error is shown as is. */
+function CreateIdentityForm({ onCreated }: { onCreated: (identity: Identity) => void }) {
+  const session = useSession();
+  const [submitting, setSubmitting] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [created, setCreated] = useState<string | null>(null);
+
+  const onSubmit = (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const data = new FormData(form);
+    const groups = String(data.get('groups') ?? '')
+      .split(',')
+      .map((group) => group.trim())
+      .filter(Boolean);
+    const input: CreateIdentityInput = {
+      externalId: String(data.get('externalId') ?? '').trim(),
+      displayName: String(data.get('displayName') ?? '').trim(),
+      roles: TENANT_ROLES.filter((role) => data.get(`role-${role}`) === 'on'),
+      groups,
+    };
+    setError(null);
+    setCreated(null);
+    setSubmitting(true);
+    session
+      .request<CreateIdentityMutationResult, { input: CreateIdentityInput }>(CREATE_IDENTITY_MUTATION, { input })
+      .then((result) => {
+        onCreated(result.createIdentity);
+        setCreated(result.createIdentity.externalId);
+        form.reset();
+      })
+      .catch((caught: unknown) => {
+        const requestError = toRequestError(caught);
+        if (!session.endIfUnauthenticated(requestError)) setError(`${requestError.code}: ${requestError.message}`);
+      })
+      .finally(() => setSubmitting(false));
+  };
+
+  return (
+    <form
+      className="card"
+      onSubmit={onSubmit}
+      noValidate
+      aria-labelledby="add-identity-heading"
+      data-testid="identity-form"
+    >
+      <h2 id="add-identity-heading" className="card__title">
+        Add an identity
+      </h2>
+      <div className="grid grid--two">
+        <div className="field">
+          <label htmlFor="identity-external-id">Identifier</label>
+          <input id="identity-external-id" name="externalId" className="input" autoComplete="off" />
+          <p className="field__hint">What a terminal sends: an employee id or a service name.</p>
+        </div>
+        <div className="field">
+          <label htmlFor="identity-display-name">Display name</label>
+          <input id="identity-display-name" name="displayName" className="input" autoComplete="off" />
+        </div>
+      </div>
+      <fieldset className="field">
+        <legend>Roles</legend>
+        {TENANT_ROLES.map((role) => (
+          <label key={role} className="role">
+            <input type="checkbox" name={`role-${role}`} /> {role}
+          </label>
+        ))}
+      </fieldset>
+      <div className="field">
+        <label htmlFor="identity-groups">Groups</label>
+        <input id="identity-groups" name="groups" className="input" placeholder="finance, laptops" />
+        <p className="field__hint">Comma-separated; policies can be assigned to a group.</p>
+      </div>
+      {error ? (
+        <p className="notice notice--error" role="alert" data-testid="identity-error">
+          {error}
+        </p>
+      ) : null}
+      {created ? (
+        <p className="notice notice--info" role="status" data-testid="identity-done">
+          Added {created}.
+        </p>
+      ) : null}
+      <button type="submit" className="button" disabled={submitting} aria-busy={submitting}>
+        {submitting ? 'Adding…' : 'Add identity'}
+      </button>
+    </form>
+  );
+}

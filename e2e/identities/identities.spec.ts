@@ -1,0 +1,86 @@
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { createDb, type Db, seedTenant } from '@echelon/db';
+import { gqlOk } from '@echelon/stack';
+import { expect, test } from '@playwright/test';
+import { type E2eStack, readE2eStack } from '../support/e2e-env.js';
+import { signIn } from '../support/sign-in.js';
+
+const MIB = 1024 * 1024;
+
+let e2e: E2eStack;
+let db: Db;
+
+test.beforeAll(() => {
+  e2e = readE2eStack();
+  db = createDb(e2e.databaseUrl, { max: 2 });
+});
+
+test.afterAll(async () => {
+  await db?.$disconnect();
+});
+
+const identitiesOf = async (apiKey: string) =>
+  (
+    await gqlOk<{ identities: { externalId: string; roles: string[]; groups: string[] }[] }>(
+      e2e.apiUrl,
+      apiKey,
+      '{ identities { externalId roles groups } }',
+    )
+  ).identities;
+
+test('an admin adds an identity, is refused one without a role, and issues a key that signs the new identity in', async ({
+  page,
+}) => {
+  const suffix = randomUUID().slice(0, 8);
+  const name = `E2E identities ${suffix}`;
+  const tenant = await seedTenant(db, {
+    slug: `e2e-identities-${suffix}`,
+    name,
+    storageRoot: path.join(e2e.dataDir, 'e2e-storage', `e2e-identities-${suffix}`),
+    copies: 1,
+    delaySeconds: 1,
+    ordering: 'CAPACITY',
+    storage: [{ name: 'primary-ssd', spaces: [{ name: 'fast', capacityBytes: 64 * MIB }] }],
+  });
+  const before = await identitiesOf(tenant.apiKey);
+  await signIn(page, tenant.apiKey, { tenantName: name });
+  await page.getByRole('link', { name: 'Identities' }).click();
+  await expect(page).toHaveURL(/\/identities$/);
+  const rows = page.getByTestId('identity-row');
+  await expect(rows).toHaveCount(before.length);
+
+  // No role: the API's typed error, and nothing is added.
+  const form = page.getByTestId('identity-form');
+  await form.getByLabel('Identifier').fill('laptop-17');
+  await form.getByLabel('Display name').fill('Laptop 17');
+  await form.getByRole('button', { name: 'Add identity' }).click();
+  await expect(form.getByTestId('identity-error')).toContainText('BAD_USER_INPUT');
+  await expect(form.getByTestId('identity-error')).toContainText('at least one role');
+  expect(await identitiesOf(tenant.apiKey)).toHaveLength(before.length);
+
+  await form.getByLabel('MEMBER').check();
+  await form.getByLabel('Groups').fill('laptops, finance');
+  await form.getByRole('button', { name: 'Add identity' }).click();
+  await expect(form.getByTestId('identity-done')).toHaveText('Added laptop-17.');
+  await expect(rows).toHaveCount(before.length + 1);
+  const laptop = page.locator('[data-testid="identity-row"][data-external-id="laptop-17"]');
+  await expect(laptop.getByTestId('identity-roles')).toHaveText('MEMBER');
+  expect((await identitiesOf(tenant.apiKey)).find((identity) => identity.externalId === 'laptop-17')).toEqual({
+    externalId: 'laptop-17',
+    roles: ['MEMBER'],
+    groups: ['laptops', 'finance'],
+  });
+
+  // A key for the new identity, shown once; it signs that identity in, and a MEMBER may not list identities.
+  await laptop.getByRole('button', { name: 'Issue API key' }).click();
+  const secret = (await laptop.getByTestId('issued-secret').textContent()) ?? '';
+  expect(secret.length).toBeGreaterThan(20);
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await signIn(page, secret, { tenantName: name });
+  await expect(page.getByTestId('viewer-name')).toHaveText('Laptop 17');
+  await page.goto('/identities');
+  await expect(page.getByTestId('identities-error')).toContainText('Could not load identities');
+  await expect(page.getByTestId('identity-form')).toHaveCount(0);
+});
