@@ -1,29 +1,16 @@
-import { randomUUID } from 'node:crypto';
-import path from 'node:path';
-import { createDb, type Db, seedTenant } from '@echelon/db';
 import { gqlOk } from '@echelon/stack';
 import { expect, test } from '@playwright/test';
-import { type E2eStack, readE2eStack } from '../support/e2e-env.js';
 import { signIn } from '../support/sign-in.js';
+import { e2eWorld } from '../support/world.js';
 
 const MIB = 1024 * 1024;
 
-let e2e: E2eStack;
-let db: Db;
-
-test.beforeAll(() => {
-  e2e = readE2eStack();
-  db = createDb(e2e.databaseUrl, { max: 2 });
-});
-
-test.afterAll(async () => {
-  await db?.$disconnect();
-});
+const world = e2eWorld();
 
 const identitiesOf = async (apiKey: string) =>
   (
     await gqlOk<{ identities: { externalId: string; roles: string[]; groups: string[] }[] }>(
-      e2e.apiUrl,
+      world.stack.apiUrl,
       apiKey,
       '{ identities { externalId roles groups } }',
     )
@@ -32,17 +19,13 @@ const identitiesOf = async (apiKey: string) =>
 test('an admin adds an identity, is refused one without a role, and issues a key that signs the new identity in', async ({
   page,
 }) => {
-  const suffix = randomUUID().slice(0, 8);
-  const name = `E2E identities ${suffix}`;
-  const tenant = await seedTenant(db, {
-    slug: `e2e-identities-${suffix}`,
-    name,
-    storageRoot: path.join(e2e.dataDir, 'e2e-storage', `e2e-identities-${suffix}`),
+  const tenant = await world.seed('identities', {
     copies: 1,
     delaySeconds: 1,
     ordering: 'CAPACITY',
     storage: [{ name: 'primary-ssd', spaces: [{ name: 'fast', capacityBytes: 64 * MIB }] }],
   });
+  const name = tenant.name;
   const before = await identitiesOf(tenant.apiKey);
   await signIn(page, tenant.apiKey, { tenantName: name });
   await page.getByRole('link', { name: 'Identities' }).click();

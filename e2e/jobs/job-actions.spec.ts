@@ -1,41 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createDb, type Db, type SeededTenant, seedTenant } from '@echelon/db';
 import { gqlOk, randomData, uploadBytes } from '@echelon/stack';
 import { expect, type Page, test } from '@playwright/test';
-import { type E2eStack, readE2eStack } from '../support/e2e-env.js';
 import { signIn } from '../support/sign-in.js';
+import { type E2eTenant, e2eWorld } from '../support/world.js';
 
 const MIB = 1024 * 1024;
 const REQUEST_BACKUP = `mutation($input: RequestBackupInput!) { requestBackup(input: $input) { id } }`;
 
-let e2e: E2eStack;
-let db: Db;
+const world = e2eWorld();
 
-test.beforeAll(() => {
-  e2e = readE2eStack();
-  db = createDb(e2e.databaseUrl, { max: 2 });
-});
-
-test.afterAll(async () => {
-  await db?.$disconnect();
-});
-
-interface ActionTenant extends SeededTenant {
-  name: string;
-  storageRoot: string;
-}
-
-async function seedActionTenant(label: string, delaySeconds: number): Promise<ActionTenant> {
-  const suffix = randomUUID().slice(0, 8);
-  const slug = `e2e-${label}-${suffix}`;
-  const name = `E2E ${label} ${suffix}`;
-  const storageRoot = path.join(e2e.dataDir, 'e2e-storage', slug);
-  const seeded = await seedTenant(db, {
-    slug,
-    name,
-    storageRoot,
+const seedActionTenant = (label: string, delaySeconds: number) =>
+  world.seed(label, {
     copies: 3,
     delaySeconds,
     ordering: 'CAPACITY',
@@ -45,15 +22,18 @@ async function seedActionTenant(label: string, delaySeconds: number): Promise<Ac
       { name: 'small-nas', spaces: [{ name: 'shelf', capacityBytes: 128 * MIB }] },
     ],
   });
-  return { ...seeded, name, storageRoot };
-}
 
 /** Requests a backup like an integrator, then opens its page in the console. */
-async function openNewJob(page: Page, tenant: ActionTenant): Promise<string> {
-  const uploadId = await uploadBytes(e2e.apiUrl, tenant.apiKey, randomData(MIB));
-  const { requestBackup } = await gqlOk<{ requestBackup: { id: string } }>(e2e.apiUrl, tenant.apiKey, REQUEST_BACKUP, {
-    input: { datasetKey: `e2e/actions/${randomUUID().slice(0, 8)}`, uploadId },
-  });
+async function openNewJob(page: Page, tenant: E2eTenant): Promise<string> {
+  const uploadId = await uploadBytes(world.stack.apiUrl, tenant.apiKey, randomData(MIB));
+  const { requestBackup } = await gqlOk<{ requestBackup: { id: string } }>(
+    world.stack.apiUrl,
+    tenant.apiKey,
+    REQUEST_BACKUP,
+    {
+      input: { datasetKey: `e2e/actions/${randomUUID().slice(0, 8)}`, uploadId },
+    },
+  );
   await page.goto(`/jobs/${requestBackup.id}`);
   await expect(page.getByTestId('job-detail')).toBeVisible();
   return requestBackup.id;

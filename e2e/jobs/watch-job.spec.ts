@@ -1,11 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createDb, type Db, type SeededTenant, seedTenant } from '@echelon/db';
 import { gqlOk, randomData, sha256, uploadBytes } from '@echelon/stack';
 import { expect, type Page, test } from '@playwright/test';
-import { type E2eStack, readE2eStack } from '../support/e2e-env.js';
 import { signIn } from '../support/sign-in.js';
+import { e2eWorld } from '../support/world.js';
 
 const MIB = 1024 * 1024;
 const GIB = 1024 * MIB;
@@ -18,30 +16,14 @@ const COMPLETED_SCREENSHOT = fileURLToPath(new URL('../test-results/job-complete
 const PRIMARY_LIFECYCLE = ['PLANNED', 'COPYING', 'VERIFYING', 'COMPLETED'];
 const SECONDARY_LIFECYCLE = ['PLANNED', 'WAITING', 'COPYING', 'VERIFYING', 'COMPLETED'];
 
-let e2e: E2eStack;
-let db: Db;
-
-test.beforeAll(() => {
-  e2e = readE2eStack();
-  db = createDb(e2e.databaseUrl, { max: 2 });
-});
-
-test.afterAll(async () => {
-  await db?.$disconnect();
-});
+const world = e2eWorld();
 
 /**
  * A tenant of its own for each test: a primary and two candidate FILESYSTEM systems of different sizes, so the
  * capacity ordering is visible (the larger candidate is written first).
  */
-async function seedWatchTenant(label: string): Promise<SeededTenant & { name: string }> {
-  const suffix = randomUUID().slice(0, 8);
-  const slug = `e2e-${label}-${suffix}`;
-  const name = `E2E ${label} ${suffix}`;
-  const seeded = await seedTenant(db, {
-    slug,
-    name,
-    storageRoot: path.join(e2e.dataDir, 'e2e-storage', slug),
+const seedWatchTenant = (label: string) =>
+  world.seed(label, {
     copies: 3,
     delaySeconds: DELAY_SECONDS,
     ordering: 'CAPACITY',
@@ -51,8 +33,6 @@ async function seedWatchTenant(label: string): Promise<SeededTenant & { name: st
       { name: 'large-ceph', spaces: [{ name: 'bucket-1', capacityBytes: 200 * GIB }] },
     ],
   });
-  return { ...seeded, name };
-}
 
 /** The event log as the user reads it: one (order, status) per entry, oldest first. */
 function readEventLog(page: Page): Promise<{ order: number; status: string }[]> {
@@ -92,9 +72,9 @@ test.describe('watching a backup job in the console', () => {
     const data = randomData(2 * MIB);
     const checksum = sha256(data);
     const datasetKey = `e2e/watch-job/${randomUUID().slice(0, 8)}`;
-    const uploadId = await uploadBytes(e2e.apiUrl, tenant.apiKey, data);
+    const uploadId = await uploadBytes(world.stack.apiUrl, tenant.apiKey, data);
     const { requestBackup } = await gqlOk<{ requestBackup: { id: string } }>(
-      e2e.apiUrl,
+      world.stack.apiUrl,
       tenant.apiKey,
       REQUEST_BACKUP,
       { input: { datasetKey, uploadId } },

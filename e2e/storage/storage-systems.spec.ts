@@ -1,37 +1,18 @@
-import { randomUUID } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createDb, type Db, type SeededTenant, seedTenant } from '@echelon/db';
 import { gqlOk } from '@echelon/stack';
 import { expect, test } from '@playwright/test';
-import { type E2eStack, readE2eStack } from '../support/e2e-env.js';
 import { signIn } from '../support/sign-in.js';
+import { e2eWorld } from '../support/world.js';
 
 const MIB = 1024 * 1024;
 const GIB = 1024 * MIB;
 const SYSTEMS = `{ storageSystems { name kind healthy capacityBytes spaces { name capacityBytes } } }`;
 
-let e2e: E2eStack;
-let db: Db;
+const world = e2eWorld();
 
-test.beforeAll(() => {
-  e2e = readE2eStack();
-  db = createDb(e2e.databaseUrl, { max: 2 });
-});
-
-test.afterAll(async () => {
-  await db?.$disconnect();
-});
-
-async function seedStorageTenant(): Promise<SeededTenant & { name: string; storageRoot: string }> {
-  const suffix = randomUUID().slice(0, 8);
-  const slug = `e2e-storage-${suffix}`;
-  const name = `E2E storage ${suffix}`;
-  const storageRoot = path.join(e2e.dataDir, 'e2e-storage', slug);
-  const seeded = await seedTenant(db, {
-    slug,
-    name,
-    storageRoot,
+const seedStorageTenant = () =>
+  world.seed('storage', {
     copies: 2,
     delaySeconds: 1,
     ordering: 'CAPACITY',
@@ -40,14 +21,12 @@ async function seedStorageTenant(): Promise<SeededTenant & { name: string; stora
       { name: 'archive-nas', spaces: [{ name: 'shelf', capacityBytes: 128 * MIB }] },
     ],
   });
-  return { ...seeded, name, storageRoot };
-}
 
 const systemsOf = async (apiKey: string) =>
   (
     await gqlOk<{
       storageSystems: { name: string; kind: string; healthy: boolean; capacityBytes: number; spaces: unknown[] }[];
-    }>(e2e.apiUrl, apiKey, SYSTEMS)
+    }>(world.stack.apiUrl, apiKey, SYSTEMS)
   ).storageSystems;
 
 test('an admin sees the storage systems, registers one, is refused bad input, and sees a failed check', async ({
@@ -112,13 +91,13 @@ test('an admin sees the storage systems, registers one, is refused bad input, an
 test('an auditor sees the storage systems but no registration form and no check', async ({ page }) => {
   const tenant = await seedStorageTenant();
   const { createIdentity } = await gqlOk<{ createIdentity: { id: string } }>(
-    e2e.apiUrl,
+    world.stack.apiUrl,
     tenant.apiKey,
     'mutation($input: CreateIdentityInput!) { createIdentity(input: $input) { id } }',
     { input: { externalId: 'auditor-1', displayName: 'Audrey Auditor', roles: ['AUDITOR'] } },
   );
   const { createApiKey } = await gqlOk<{ createApiKey: { secret: string } }>(
-    e2e.apiUrl,
+    world.stack.apiUrl,
     tenant.apiKey,
     'mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret } }',
     { input: { identityId: createIdentity.id, name: 'e2e auditor' } },

@@ -12,6 +12,7 @@ import type {
   Role,
 } from '@/lib/types';
 import { useSession } from './session-gate';
+import { useSubmission } from './use-submission';
 
 /** The roles a tenant administrator hands out (PLATFORM_ADMIN is not a tenant's to give). */
 const TENANT_ROLES: readonly Role[] = ['TENANT_ADMIN', 'OPERATOR', 'AUDITOR', 'MEMBER'];
@@ -94,24 +95,17 @@ export function Identities() {
 
 function IdentityRow({ identity, canWrite }: { identity: Identity; canWrite: boolean }) {
   const session = useSession();
-  const [issuing, setIssuing] = useState(false);
   const [secret, setSecret] = useState<string | null>(null);
-  const [error, setError] = useState<GraphQLRequestError | null>(null);
-
-  const issueKey = () => {
-    setIssuing(true);
-    setError(null);
-    session
-      .request<CreateApiKeyMutationResult, { input: { identityId: string; name: string } }>(CREATE_API_KEY_MUTATION, {
-        input: { identityId: identity.id, name: `console ${new Date().toISOString().slice(0, 10)}` },
-      })
-      .then((result) => setSecret(result.createApiKey.secret))
-      .catch((caught: unknown) => {
-        const requestError = toRequestError(caught);
-        if (!session.endIfUnauthenticated(requestError)) setError(requestError);
-      })
-      .finally(() => setIssuing(false));
-  };
+  const { pending: issuing, error, run } = useSubmission();
+  const issueKey = () =>
+    run(
+      () =>
+        session.request<CreateApiKeyMutationResult, { input: { identityId: string; name: string } }>(
+          CREATE_API_KEY_MUTATION,
+          { input: { identityId: identity.id, name: `console ${new Date().toISOString().slice(0, 10)}` } },
+        ),
+      (result) => setSecret(result.createApiKey.secret),
+    );
 
   return (
     <tr data-testid="identity-row" data-external-id={identity.externalId}>
@@ -150,8 +144,7 @@ function IdentityRow({ identity, canWrite }: { identity: Identity; canWrite: boo
 /** A new identity: the API validates the identifier, the roles and the groups, and its typed error is shown as is. */
 function CreateIdentityForm({ onCreated }: { onCreated: (identity: Identity) => void }) {
   const session = useSession();
-  const [submitting, setSubmitting] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { pending: submitting, error, run } = useSubmission();
   const [created, setCreated] = useState<string | null>(null);
 
   const onSubmit = (event: FormEvent<HTMLFormElement>) => {
@@ -168,21 +161,18 @@ function CreateIdentityForm({ onCreated }: { onCreated: (identity: Identity) => 
       roles: TENANT_ROLES.filter((role) => data.get(`role-${role}`) === 'on'),
       groups,
     };
-    setError(null);
     setCreated(null);
-    setSubmitting(true);
-    session
-      .request<CreateIdentityMutationResult, { input: CreateIdentityInput }>(CREATE_IDENTITY_MUTATION, { input })
-      .then((result) => {
+    run(
+      () =>
+        session.request<CreateIdentityMutationResult, { input: CreateIdentityInput }>(CREATE_IDENTITY_MUTATION, {
+          input,
+        }),
+      (result) => {
         onCreated(result.createIdentity);
         setCreated(result.createIdentity.externalId);
         form.reset();
-      })
-      .catch((caught: unknown) => {
-        const requestError = toRequestError(caught);
-        if (!session.endIfUnauthenticated(requestError)) setError(`${requestError.code}: ${requestError.message}`);
-      })
-      .finally(() => setSubmitting(false));
+      },
+    );
   };
 
   return (
@@ -222,7 +212,7 @@ function CreateIdentityForm({ onCreated }: { onCreated: (identity: Identity) => 
       </div>
       {error ? (
         <p className="notice notice--error" role="alert" data-testid="identity-error">
-          {error}
+          {error.code}: {error.message}
         </p>
       ) : null}
       {created ? (

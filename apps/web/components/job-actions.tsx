@@ -1,31 +1,24 @@
 'use client';
 
 import { useState } from 'react';
-import { type GraphQLRequestError, toRequestError } from '@/lib/graphql-client';
 import { CANCEL_BACKUP_MUTATION, REPLICATE_NOW_MUTATION, RETRY_REPLICA_MUTATION } from '@/lib/operations';
 import type { BackupJobStatus, ReplicaStatus } from '@/lib/types';
 import { useSession } from './session-gate';
+import { useSubmission } from './use-submission';
 
 /**
- * Runs one mutation at a time and keeps its error. The page itself learns the outcome from the live
- * subscriptions, so nothing is refetched here.
+ * Runs one mutation at a time and keeps its error, naming the one in flight. The page itself learns the outcome
+ * from the live subscriptions, so nothing is refetched here.
  */
 function useAction() {
   const session = useSession();
-  const [pending, setPending] = useState<string | null>(null);
-  const [error, setError] = useState<GraphQLRequestError | null>(null);
-  const run = (name: string, mutation: string, id: string) => {
-    setPending(name);
-    setError(null);
-    session
-      .request<Record<string, unknown>, { id: string }>(mutation, { id })
-      .catch((caught: unknown) => {
-        const requestError = toRequestError(caught);
-        if (!session.endIfUnauthenticated(requestError)) setError(requestError);
-      })
-      .finally(() => setPending(null));
+  const submission = useSubmission();
+  const [name, setName] = useState<string | null>(null);
+  const run = (action: string, mutation: string, id: string) => {
+    setName(action);
+    submission.run(() => session.request<Record<string, unknown>, { id: string }>(mutation, { id }));
   };
-  return { pending, error, run };
+  return { pending: submission.pending ? name : null, error: submission.error, run };
 }
 
 const isActive = (status: BackupJobStatus) => status === 'PENDING' || status === 'RUNNING';

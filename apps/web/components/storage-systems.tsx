@@ -2,7 +2,7 @@
 
 import { type FormEvent, useEffect, useState } from 'react';
 import { formatBytes } from '@/lib/format';
-import { type GraphQLRequestError, toRequestError } from '@/lib/graphql-client';
+import { GraphQLRequestError, toRequestError } from '@/lib/graphql-client';
 import { CHECK_STORAGE_SYSTEM_MUTATION, CREATE_STORAGE_SYSTEM_MUTATION, STORAGE_SYSTEMS_QUERY } from '@/lib/operations';
 import type {
   CheckStorageSystemMutationResult,
@@ -13,6 +13,7 @@ import type {
   StorageSystemsQueryResult,
 } from '@/lib/types';
 import { useSession } from './session-gate';
+import { useSubmission } from './use-submission';
 
 const GIB = 1024 ** 3;
 
@@ -127,21 +128,15 @@ function SystemRow({
   onChanged: (system: StorageSystem) => void;
 }) {
   const session = useSession();
-  const [checking, setChecking] = useState(false);
-  const [error, setError] = useState<GraphQLRequestError | null>(null);
-
-  const check = () => {
-    setChecking(true);
-    setError(null);
-    session
-      .request<CheckStorageSystemMutationResult, { id: string }>(CHECK_STORAGE_SYSTEM_MUTATION, { id: system.id })
-      .then((result) => onChanged(result.checkStorageSystem))
-      .catch((caught: unknown) => {
-        const requestError = toRequestError(caught);
-        if (!session.endIfUnauthenticated(requestError)) setError(requestError);
-      })
-      .finally(() => setChecking(false));
-  };
+  const { pending: checking, error, run } = useSubmission();
+  const check = () =>
+    run(
+      () =>
+        session.request<CheckStorageSystemMutationResult, { id: string }>(CHECK_STORAGE_SYSTEM_MUTATION, {
+          id: system.id,
+        }),
+      (result) => onChanged(result.checkStorageSystem),
+    );
 
   return (
     <tr data-testid="storage-row" data-system-name={system.name} data-healthy={String(system.healthy)}>
@@ -197,8 +192,7 @@ function RegisterForm({ onRegistered }: { onRegistered: (system: StorageSystem) 
   const session = useSession();
   const [kind, setKind] = useState<StorageKind>('FILESYSTEM');
   const [spaces, setSpaces] = useState<SpaceRow[]>([{ key: 0, name: '', capacityGib: '' }]);
-  const [submitting, setSubmitting] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { pending: submitting, error, setError, run } = useSubmission();
   const [registered, setRegistered] = useState<string | null>(null);
 
   const setSpace = (key: number, patch: Partial<SpaceRow>) =>
@@ -209,13 +203,17 @@ function RegisterForm({ onRegistered }: { onRegistered: (system: StorageSystem) 
     const form = event.currentTarget;
     const data = new FormData(form);
     const text = (name: string) => String(data.get(name) ?? '').trim();
-    setError(null);
     setRegistered(null);
     const parsedSpaces: CreateStorageSystemInput['spaces'] = [];
     for (const row of spaces) {
       const gib = Number(row.capacityGib);
       if (row.capacityGib.trim() === '' || !Number.isFinite(gib) || gib <= 0) {
-        setError(`The capacity of space "${row.name || '(unnamed)'}" must be a positive number of GiB.`);
+        setError(
+          new GraphQLRequestError(
+            `the capacity of space "${row.name || '(unnamed)'}" must be a positive number of GiB`,
+            'BAD_USER_INPUT',
+          ),
+        );
         return;
       }
       parsedSpaces.push({ name: row.name.trim(), capacityBytes: Math.round(gib * GIB) });
@@ -231,23 +229,20 @@ function RegisterForm({ onRegistered }: { onRegistered: (system: StorageSystem) 
             forcePathStyle: data.get('forcePathStyle') === 'on',
           };
     const input: CreateStorageSystemInput = { name: text('name'), kind, config, spaces: parsedSpaces };
-    setSubmitting(true);
-    session
-      .request<CreateStorageSystemMutationResult, { input: CreateStorageSystemInput }>(CREATE_STORAGE_SYSTEM_MUTATION, {
-        input,
-      })
-      .then((result) => {
+    run(
+      () =>
+        session.request<CreateStorageSystemMutationResult, { input: CreateStorageSystemInput }>(
+          CREATE_STORAGE_SYSTEM_MUTATION,
+          { input },
+        ),
+      (result) => {
         onRegistered(result.createStorageSystem);
         setRegistered(result.createStorageSystem.name);
         form.reset();
         setKind('FILESYSTEM');
         setSpaces([{ key: Date.now(), name: '', capacityGib: '' }]);
-      })
-      .catch((caught: unknown) => {
-        const requestError = toRequestError(caught);
-        if (!session.endIfUnauthenticated(requestError)) setError(`${requestError.code}: ${requestError.message}`);
-      })
-      .finally(() => setSubmitting(false));
+      },
+    );
   };
 
   return (
@@ -358,7 +353,7 @@ function RegisterForm({ onRegistered }: { onRegistered: (system: StorageSystem) 
       </fieldset>
       {error ? (
         <p className="notice notice--error" role="alert" data-testid="register-error">
-          {error}
+          {error.code}: {error.message}
         </p>
       ) : null}
       {registered ? (
