@@ -1,7 +1,6 @@
 'use client';
 
-import { type FormEvent, useEffect, useState } from 'react';
-import { type GraphQLRequestError, toRequestError } from '@/lib/graphql-client';
+import { type FormEvent, useState } from 'react';
 import { CREATE_API_KEY_MUTATION, CREATE_IDENTITY_MUTATION, IDENTITIES_QUERY } from '@/lib/operations';
 import type {
   CreateApiKeyMutationResult,
@@ -12,7 +11,7 @@ import type {
   Role,
 } from '@/lib/types';
 import { useSession } from './session-gate';
-import { useSubmission } from './use-submission';
+import { useLoadedList, useSubmission } from './use-submission';
 
 /** The roles a tenant administrator hands out (PLATFORM_ADMIN is not a tenant's to give). */
 const TENANT_ROLES: readonly Role[] = ['TENANT_ADMIN', 'OPERATOR', 'AUDITOR', 'MEMBER'];
@@ -20,22 +19,13 @@ const TENANT_ROLES: readonly Role[] = ['TENANT_ADMIN', 'OPERATOR', 'AUDITOR', 'M
 /** The tenant's identities, a form to add one, and an API key issued for any of them (its secret shown once). */
 export function Identities() {
   const session = useSession();
-  const [identities, setIdentities] = useState<Identity[] | null>(null);
-  const [loadError, setLoadError] = useState<GraphQLRequestError | null>(null);
+  const {
+    items: identities,
+    setItems: setIdentities,
+    error: loadError,
+  } = useLoadedList(IDENTITIES_QUERY, (result: IdentitiesQueryResult) => result.identities);
   // The API decides (identity:write and apikey:write); the page only leaves out what would be refused.
   const canWrite = session.viewer.identity.roles.some((role) => role === 'TENANT_ADMIN' || role === 'PLATFORM_ADMIN');
-
-  useEffect(() => {
-    const controller = new AbortController();
-    session
-      .request<IdentitiesQueryResult>(IDENTITIES_QUERY, {}, controller.signal)
-      .then((result) => setIdentities(result.identities))
-      .catch((error: unknown) => {
-        if (controller.signal.aborted || session.endIfUnauthenticated(error)) return;
-        setLoadError(toRequestError(error));
-      });
-    return () => controller.abort();
-  }, [session]);
 
   return (
     <section aria-labelledby="identities-heading">

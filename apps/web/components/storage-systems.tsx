@@ -1,8 +1,8 @@
 'use client';
 
-import { type FormEvent, useEffect, useState } from 'react';
+import { type FormEvent, useState } from 'react';
 import { formatBytes } from '@/lib/format';
-import { GraphQLRequestError, toRequestError } from '@/lib/graphql-client';
+import { GraphQLRequestError } from '@/lib/graphql-client';
 import { CHECK_STORAGE_SYSTEM_MUTATION, CREATE_STORAGE_SYSTEM_MUTATION, STORAGE_SYSTEMS_QUERY } from '@/lib/operations';
 import type {
   CheckStorageSystemMutationResult,
@@ -13,7 +13,7 @@ import type {
   StorageSystemsQueryResult,
 } from '@/lib/types';
 import { useSession } from './session-gate';
-import { useSubmission } from './use-submission';
+import { useLoadedList, useSubmission } from './use-submission';
 
 const GIB = 1024 ** 3;
 
@@ -29,20 +29,11 @@ function upsert(systems: readonly StorageSystem[], system: StorageSystem): Stora
 /** The tenant's storage systems with their spaces and capacity, a connection check per system, and registration. */
 export function StorageSystems() {
   const session = useSession();
-  const [systems, setSystems] = useState<StorageSystem[] | null>(null);
-  const [loadError, setLoadError] = useState<GraphQLRequestError | null>(null);
-
-  useEffect(() => {
-    const controller = new AbortController();
-    session
-      .request<StorageSystemsQueryResult>(STORAGE_SYSTEMS_QUERY, {}, controller.signal)
-      .then((result) => setSystems(result.storageSystems))
-      .catch((error: unknown) => {
-        if (controller.signal.aborted || session.endIfUnauthenticated(error)) return;
-        setLoadError(toRequestError(error));
-      });
-    return () => controller.abort();
-  }, [session]);
+  const {
+    items: systems,
+    setItems: setSystems,
+    error: loadError,
+  } = useLoadedList(STORAGE_SYSTEMS_QUERY, (result: StorageSystemsQueryResult) => result.storageSystems);
 
   const onChanged = (system: StorageSystem) => setSystems((current) => upsert(current ?? [], system));
   // The API decides (storage:write is TENANT_ADMIN's); the page only leaves out what would be refused.

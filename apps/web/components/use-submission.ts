@@ -1,6 +1,6 @@
 'use client';
 
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { type GraphQLRequestError, toRequestError } from '@/lib/graphql-client';
 import { useSession } from './session-gate';
 
@@ -24,4 +24,28 @@ export function useSubmission() {
       .finally(() => setPending(false));
   };
   return { pending, error, setError, run };
+}
+
+/**
+ * A list loaded once per session with `query` and taken out of its result by `pick`: null until it arrives, its
+ * typed error if it does not (an UNAUTHENTICATED answer ends the session instead), and a setter for the page's
+ * own changes.
+ */
+export function useLoadedList<TResult, TItem>(query: string, pick: (result: TResult) => TItem[]) {
+  const session = useSession();
+  const [items, setItems] = useState<TItem[] | null>(null);
+  const [error, setError] = useState<GraphQLRequestError | null>(null);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `pick` is a selector; the list is loaded once per session and query
+  useEffect(() => {
+    const controller = new AbortController();
+    session
+      .request<TResult>(query, {}, controller.signal)
+      .then((result) => setItems(pick(result)))
+      .catch((caught: unknown) => {
+        if (controller.signal.aborted || session.endIfUnauthenticated(caught)) return;
+        setError(toRequestError(caught));
+      });
+    return () => controller.abort();
+  }, [session, query]);
+  return { items, setItems, error };
 }
