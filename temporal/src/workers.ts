@@ -24,8 +24,8 @@ const DUE_SLOTS = 100;
  * restores); its intake queue, where new jobs' starts and primary copies run a few at a time; and its due queue,
  * where secondary copies run with slots of their own, so a copy whose planned time has come never waits for a slot
  * behind a burst of new jobs. Few intake slots are what keep a burst from crowding the jobs already running: with
- * 20 the benchmark's p99 lateness was 0.65–1.1 s, with 5 it was 22–125 ms at the same throughput
- * (docs/benchmarks.md).
+ * new jobs sharing the main queue's 20 slots the benchmark's p99 lateness was 0.65–1.1 s; with the intake queue's
+ * 5 it was 15–347 ms in six runs at the same throughput (docs/benchmarks.md).
  */
 export async function createBackupWorkers(options: BackupWorkerOptions): Promise<Worker[]> {
   const shared = {

@@ -14,7 +14,11 @@ import {
 import { type RequestContext, rolesOf } from './context.js';
 
 /** The value a map keeps under `key`, made and kept first when there is none. */
-function kept<K, V>(map: { get(key: K): V | undefined; set(key: K, value: V): unknown }, key: K, make: () => V): V {
+export function kept<K, V>(
+  map: { get(key: K): V | undefined; set(key: K, value: V): unknown },
+  key: K,
+  make: () => V,
+): V {
   let value = map.get(key);
   if (value === undefined) {
     value = make();
@@ -70,7 +74,7 @@ export function createSharedSubscribe() {
   };
 }
 
-/** Documents kept by `cachedParse`: the distinct subscription texts one API process sees, with room to spare. */
+/** Documents kept by `createDocumentCache`: the distinct subscription texts one API process sees, with room to spare. */
 const PARSED_LIMIT = 1000;
 
 /**

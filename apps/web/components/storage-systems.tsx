@@ -1,6 +1,6 @@
 'use client';
 
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useRef, useState } from 'react';
 import { formatBytes } from '@/lib/format';
 import { GraphQLRequestError } from '@/lib/graphql-client';
 import { CHECK_STORAGE_SYSTEM_MUTATION, CREATE_STORAGE_SYSTEM_MUTATION, STORAGE_SYSTEMS_QUERY } from '@/lib/operations';
@@ -183,6 +183,9 @@ function RegisterForm({ onRegistered }: { onRegistered: (system: StorageSystem) 
   const session = useSession();
   const [kind, setKind] = useState<StorageKind>('FILESYSTEM');
   const [spaces, setSpaces] = useState<SpaceRow[]>([{ key: 0, name: '', capacityGib: '' }]);
+  // React keys of the space rows: a counter, so rows added in the same millisecond stay apart.
+  const nextKey = useRef(1);
+  const emptySpace = (): SpaceRow => ({ key: nextKey.current++, name: '', capacityGib: '' });
   const { pending: submitting, error, setError, run } = useSubmission();
   const [registered, setRegistered] = useState<string | null>(null);
 
@@ -231,7 +234,7 @@ function RegisterForm({ onRegistered }: { onRegistered: (system: StorageSystem) 
         setRegistered(result.createStorageSystem.name);
         form.reset();
         setKind('FILESYSTEM');
-        setSpaces([{ key: Date.now(), name: '', capacityGib: '' }]);
+        setSpaces([emptySpace()]);
       },
     );
   };
@@ -327,7 +330,7 @@ function RegisterForm({ onRegistered }: { onRegistered: (system: StorageSystem) 
           <button
             type="button"
             className="button button--small button--secondary"
-            onClick={() => setSpaces((rows) => [...rows, { key: Date.now(), name: '', capacityGib: '' }])}
+            onClick={() => setSpaces((rows) => [...rows, emptySpace()])}
           >
             Add a space
           </button>

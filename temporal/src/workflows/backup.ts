@@ -41,9 +41,10 @@ const COPY_OPTIONS = {
 } as const;
 
 /**
- * Task-queue priorities (1 runs first, 3 is the default): a secondary whose delay is over is due now and goes
- * ahead of everything; a new job's start and primary copy are the work that can wait when a burst of jobs
- * arrives, so that the secondaries already promised keep their time.
+ * Task-queue priorities (1 runs first, 3 is the default). New jobs' starts and primaries now have a queue of their
+ * own (the intake queue) and secondaries another (the due queue), which is what keeps a burst of new jobs from
+ * crowding the jobs already running; the priorities still order each queue's tasks, and the main queue's tasks
+ * that runs scheduled before the intake queue existed.
  */
 const DUE_NOW = { priorityKey: 1 };
 const NEW_WORK = { priorityKey: 4 };

@@ -3,7 +3,7 @@ import type { JobUpdate } from '@echelon/events';
 import { Arg, Authorized, ID, Resolver, Root, Subscription } from 'type-graphql';
 import { hasPermission, isMemberOnly, type Permission } from '../../auth.js';
 import { type RequestContext, rolesOf, tenantOf } from '../../context.js';
-import { mapIterator } from '../../shared-execution.js';
+import { kept, mapIterator } from '../../shared-execution.js';
 import { sharedStorage, toEventView, toJobView } from '../jobs/jobs.mappers.js';
 import { canSeeJob } from '../jobs/jobs.service.js';
 import { BackupJobView, ReplicaEventView } from '../jobs/jobs.types.js';
@@ -19,15 +19,6 @@ function authorize(context: RequestContext, permission: Permission) {
 /** One view per shared feed item or job update, so every subscriber receives the same object (see shared-execution). */
 const eventViews = new WeakMap<object, ReplicaEventView>();
 const jobViews = new WeakMap<object, BackupJobView>();
-
-function sharedView<K extends object, V>(views: WeakMap<object, V>, key: K, make: () => V): V {
-  let view = views.get(key);
-  if (view === undefined) {
-    view = make();
-    views.set(key, view);
-  }
-  return view;
-}
 
 /**
  * A job's events from the process's shared feed of that job: read once for all subscribers, mapped here
@@ -54,7 +45,7 @@ async function replicaProgressStream(
   }
   const items = context.feeds.subscribe({ tenantId: tenant.id, jobId, afterEventId: after });
   return mapIterator(items, (item) =>
-    sharedView(eventViews, item, () =>
+    kept(eventViews, item, () =>
       toEventView(sharedStorage(context.db, tenant.id, item.lookups), item.event, item.replica),
     ),
   );
@@ -75,7 +66,7 @@ function jobUpdateStream(context: RequestContext): AsyncIterableIterator<BackupJ
     return: () => updates.return?.() ?? Promise.resolve({ value: undefined, done: true }),
   };
   return mapIterator(visible, (update) =>
-    sharedView(jobViews, update, () => toJobView(sharedStorage(context.db, tenant.id, update.lookups), update.job)),
+    kept(jobViews, update, () => toJobView(sharedStorage(context.db, tenant.id, update.lookups), update.job)),
   );
 }
 
