@@ -50,3 +50,36 @@ describe('loadConfig', () => {
     }
   });
 });
+
+describe('hardening settings', () => {
+  it('default to this machine only, no forwarded headers, storage under the data directory', () => {
+    const config = loadConfig({ ECHELON_DATA_DIR: '/srv/echelon' });
+    expect(config.bindHost).toBe('127.0.0.1');
+    expect(config.trustProxy).toBe(false);
+    expect(config.isProduction).toBe(false);
+    expect(config.introspection).toBe('on');
+    expect(config.filesystemRoots).toEqual(['/srv/echelon/storage']);
+    expect(config.s3PrivateEndpoints).toEqual([]);
+  });
+
+  it('turn introspection off in production unless configured, and read lists and flags', () => {
+    expect(loadConfig({ NODE_ENV: 'production' }).introspection).toBe('off');
+    expect(loadConfig({ NODE_ENV: 'production', ECHELON_INTROSPECTION: 'authenticated' }).introspection).toBe(
+      'authenticated',
+    );
+    const config = loadConfig({
+      ECHELON_FILESYSTEM_ROOTS: '/mnt/a, /mnt/b/',
+      ECHELON_S3_PRIVATE_ENDPOINTS: '127.0.0.1:9000,10.0.0.0/8',
+      ECHELON_TRUST_PROXY: 'true',
+    });
+    expect(config.filesystemRoots).toEqual(['/mnt/a', '/mnt/b']);
+    expect(config.s3PrivateEndpoints).toEqual(['127.0.0.1:9000', '10.0.0.0/8']);
+    expect(config.trustProxy).toBe(true);
+  });
+
+  it('refuse a relative filesystem root and a flag that is not a boolean, naming the variable', () => {
+    expect(() => loadConfig({ ECHELON_FILESYSTEM_ROOTS: 'storage' })).toThrow(/ECHELON_FILESYSTEM_ROOTS/);
+    expect(() => loadConfig({ ECHELON_TRUST_PROXY: 'maybe' })).toThrow(/ECHELON_TRUST_PROXY/);
+    expect(() => loadConfig({ ECHELON_INTROSPECTION: 'sometimes' })).toThrow(/ECHELON_INTROSPECTION/);
+  });
+});

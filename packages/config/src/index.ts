@@ -37,7 +37,30 @@ const secretKey = z
     return key;
   });
 
+const flag = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+    .optional()
+    .transform((value) => (value === undefined || value === '' ? fallback : ['true', '1', 'yes'].includes(value)));
+
+/** A comma-separated list; blank entries dropped. */
+const list = z
+  .string()
+  .optional()
+  .transform((value) =>
+    value === undefined
+      ? undefined
+      : value
+          .split(',')
+          .map((entry) => entry.trim())
+          .filter((entry) => entry !== ''),
+  );
+
+const positiveInt = (fallback: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(1).max(max).default(fallback);
+
 const ENV_SCHEMA = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).optional(),
   ECHELON_DATA_DIR: optionalString,
   DATABASE_URL: optionalString,
   ECHELON_APP_DATABASE_URL: optionalString,
@@ -60,7 +83,26 @@ const ENV_SCHEMA = z.object({
   ECHELON_WORKER_ACTIVITY_SLOTS: z.coerce.number().int().min(1).max(1000).default(20),
   ECHELON_WORKER_INTAKE_SLOTS: z.coerce.number().int().min(1).max(1000).default(5),
   ECHELON_SECRET_KEY: secretKey,
+  ECHELON_BIND_HOST: z.string().trim().min(1).default('127.0.0.1'),
+  ECHELON_TRUST_PROXY: flag(false),
+  ECHELON_INTROSPECTION: z.enum(['on', 'authenticated', 'off']).optional(),
+  ECHELON_FILESYSTEM_ROOTS: list,
+  ECHELON_S3_PRIVATE_ENDPOINTS: list,
+  ECHELON_UPLOAD_EXPIRY_SECONDS: positiveInt(24 * 3600),
+  ECHELON_QUERY_MAX_COST: positiveInt(20_000),
+  ECHELON_QUERY_MAX_DEPTH: positiveInt(12, 100),
+  ECHELON_QUERY_MAX_ALIASES: positiveInt(30, 1000),
+  ECHELON_EXPENSIVE_PER_MINUTE: positiveInt(30),
 });
+
+/** Absolute paths only: a relative root would depend on each process's working directory. */
+function absolutePaths(entries: string[], variable: string): string[] {
+  for (const entry of entries) {
+    if (!path.isAbsolute(entry))
+      throw new ConfigError(`invalid environment: ${variable}: "${entry}" is not an absolute path`);
+  }
+  return entries.map((entry) => path.resolve(entry));
+}
 
 export interface EchelonConfig {
   /** Where embedded PostgreSQL, Temporal's SQLite file, staged uploads and demo storage live. */
@@ -107,6 +149,33 @@ export interface EchelonConfig {
    * that need credentials (S3) cannot be registered or used; FILESYSTEM storage works without it.
    */
   secretKey: Buffer | undefined;
+  /** NODE_ENV is `production`: no stack traces, introspection off unless configured. */
+  isProduction: boolean;
+  /** The interface the API and the web UI listen on (ECHELON_BIND_HOST, default 127.0.0.1: this machine only). */
+  bindHost: string;
+  /** X-Forwarded-* headers are believed only behind a trusted reverse proxy (ECHELON_TRUST_PROXY). */
+  trustProxy: boolean;
+  /**
+   * Who may introspect the GraphQL schema (ECHELON_INTROSPECTION): everyone (`on`, the development default),
+   * authenticated callers, or nobody (`off`, the production default).
+   */
+  introspection: 'on' | 'authenticated' | 'off';
+  /**
+   * The directories under which tenant admins may register FILESYSTEM storage (ECHELON_FILESYSTEM_ROOTS, comma
+   * separated; default: the data directory's `storage` folder).
+   */
+  filesystemRoots: string[];
+  /**
+   * S3 endpoints that may resolve to loopback, link-local or private addresses (ECHELON_S3_PRIVATE_ENDPOINTS,
+   * comma separated `host`, `host:port` or CIDR entries, `*` for any): on-premises stores and tests. Empty: none.
+   */
+  s3PrivateEndpoints: string[];
+  /** A staged upload that was not backed up within this many seconds is removed (ECHELON_UPLOAD_EXPIRY_SECONDS). */
+  uploadExpirySeconds: number;
+  /** GraphQL request budget: the documented cost, depth and alias limits (docs/api-limits.md). */
+  queryLimits: { maxCost: number; maxDepth: number; maxAliases: number };
+  /** Calls of an expensive field (verifyAuditChain, previews) one API key may make per minute. */
+  expensivePerMinute: number;
 }
 
 export class ConfigError extends Error {
@@ -145,6 +214,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EchelonConfig 
     workerActivitySlots: e.ECHELON_WORKER_ACTIVITY_SLOTS,
     workerIntakeSlots: e.ECHELON_WORKER_INTAKE_SLOTS,
     secretKey: e.ECHELON_SECRET_KEY,
+    isProduction: e.NODE_ENV === 'production',
+    bindHost: e.ECHELON_BIND_HOST,
+    trustProxy: e.ECHELON_TRUST_PROXY,
+    introspection: e.ECHELON_INTROSPECTION ?? (e.NODE_ENV === 'production' ? 'off' : 'on'),
+    filesystemRoots: absolutePaths(
+      e.ECHELON_FILESYSTEM_ROOTS ?? [path.join(dataDir, 'storage')],
+      'ECHELON_FILESYSTEM_ROOTS',
+    ),
+    s3PrivateEndpoints: e.ECHELON_S3_PRIVATE_ENDPOINTS ?? [],
+    uploadExpirySeconds: e.ECHELON_UPLOAD_EXPIRY_SECONDS,
+    queryLimits: {
+      maxCost: e.ECHELON_QUERY_MAX_COST,
+      maxDepth: e.ECHELON_QUERY_MAX_DEPTH,
+      maxAliases: e.ECHELON_QUERY_MAX_ALIASES,
+    },
+    expensivePerMinute: e.ECHELON_EXPENSIVE_PER_MINUTE,
   };
 }
 
