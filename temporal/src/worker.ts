@@ -9,6 +9,13 @@ import { createBackupWorkers, runUntilSignalled } from './workers.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
+// A stray error in one activity's callback must not end every copy this process runs: it is logged and the
+// process goes on (the launcher restarts a process that dies; Temporal retries what it was doing).
+process.on('uncaughtException', (error) => console.error('worker: uncaught exception (the process goes on):', error));
+process.on('unhandledRejection', (reason) =>
+  console.error('worker: unhandled rejection (the process goes on):', reason),
+);
+
 /** The worker process: runs backup workflows and their activities until SIGINT/SIGTERM. */
 async function main(): Promise<void> {
   const config = loadConfig();

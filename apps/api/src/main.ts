@@ -2,7 +2,15 @@ import { loadConfig, required } from '@echelon/config';
 import { warnIfRowSecurityBypassed, createDb, pendingJobs, pendingRestores, tenantDb } from '@echelon/db';
 import { EventHub, JobFeeds, JobUpdateFeeds } from '@echelon/events';
 import { createBackupClient } from '@echelon/temporal';
+import { startUploadExpiry } from './modules/uploads/index.js';
 import { createApiServer } from './server.js';
+
+/**
+ * A request handler's stray error must not end the process for every tenant: it is logged and the process
+ * goes on (each request's own failure is answered where it happens; the launcher restarts a process that dies).
+ */
+process.on('uncaughtException', (error) => console.error('api: uncaught exception (the process goes on):', error));
+process.on('unhandledRejection', (reason) => console.error('api: unhandled rejection (the process goes on):', reason));
 
 /** The API process: GraphQL (HTTP + graphql-ws) and tus uploads on one port. */
 async function main(): Promise<void> {
@@ -29,14 +37,21 @@ async function main(): Promise<void> {
   }
 
   const server = await createApiServer({ config, db, hub, feeds, jobUpdates, backups });
-  server.httpServer.listen(config.apiPort, () => {
-    console.log(`api listening on http://localhost:${config.apiPort}/graphql`);
+  const uploadExpiry = startUploadExpiry({
+    db,
+    stagingDir: config.stagingDir,
+    expirySeconds: config.uploadExpirySeconds,
+    log: (message) => console.log(message),
+  });
+  server.httpServer.listen(config.apiPort, config.bindHost, () => {
+    console.log(`api listening on http://${config.bindHost}:${config.apiPort}/graphql`);
   });
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     console.log(`api: ${signal} received, shutting down`);
+    uploadExpiry.stop();
     await server.close();
     feeds.stop();
     jobUpdates.stop();

@@ -332,7 +332,12 @@ export function createActivities(deps: ActivityDeps) {
           await copyInto(job, primary, async () => createReadStream(stagingPath));
         }
         // The primary holds the data now; the staged copy is no longer needed.
-        if (upload !== null) await rm(upload.stagingPath, { force: true });
+        // The staged bytes and tus's metadata beside them: the primary holds the version now.
+        if (upload !== null) {
+          await Promise.all(
+            [upload.stagingPath, `${upload.stagingPath}.json`].map((file) => rm(file, { force: true })),
+          );
+        }
         return handOver(input, job, 0, input.handOver === true);
       });
     },

@@ -37,8 +37,43 @@ export async function completeUpload(db: Db, id: string, sha256: string): Promis
   await db.upload.update({ where: { id }, data: { sha256, completedAt: new Date() } });
 }
 
-export async function findUpload(db: Db, tenantId: string, id: string): Promise<Upload | null> {
-  return db.upload.findFirst({ where: { id, tenantId } });
+/** An upload belongs to the identity that created it: for anyone else it does not exist. */
+export async function findUpload(
+  db: Db,
+  owner: { tenantId: string; identityId: string },
+  id: string,
+): Promise<Upload | null> {
+  return db.upload.findFirst({ where: { id, tenantId: owner.tenantId, identityId: owner.identityId } });
+}
+
+export interface AbandonedUpload {
+  id: string;
+  tenantId: string;
+  stagingPath: string;
+}
+
+/** Uploads created before `cutoff` that no dataset version uses, in every tenant, oldest first. */
+export async function abandonedUploads(db: Db, cutoff: Date, maxRows: number): Promise<AbandonedUpload[]> {
+  const rows = await db.$queryRaw<{ id: string; tenant_id: string; staging_path: string }[]>`
+    SELECT * FROM echelon_abandoned_uploads(${cutoff}, ${maxRows}::integer)`;
+  return rows.map((row) => ({ id: row.id, tenantId: row.tenant_id, stagingPath: row.staging_path }));
+}
+
+/** For each id that an upload row has (in any tenant): whether a dataset version uses it. */
+export async function stagedUploadStates(db: Db, ids: readonly string[]): Promise<Map<string, { used: boolean }>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.$queryRaw<{ id: string; used: boolean }[]>`
+    SELECT * FROM echelon_staged_upload_states(${[...ids]}::text[])`;
+  return new Map(rows.map((row) => [row.id, { used: row.used }]));
+}
+
+/**
+ * Removes an upload's row unless a dataset version uses it by now (a backup requested during the sweep keeps
+ * it); true when it was removed. `db` is scoped to the upload's tenant.
+ */
+export async function removeUnusedUpload(db: Db, tenantId: string, id: string): Promise<boolean> {
+  const { count } = await db.upload.deleteMany({ where: { id, tenantId, versions: { none: {} } } });
+  return count === 1;
 }
 
 // ── jobs ───────────────────────────────────────────────────────────────────────────────────────────────

@@ -121,8 +121,13 @@ export async function requestBackup(context: RequestContext, input: RequestBacku
       }
     }
   }
-  const upload = await findUpload(context.db, tenant.id, requireKnownIdShape(input.uploadId as string, 'upload'));
-  if (upload === null) throw new DomainError('NOT_FOUND', `upload ${input.uploadId} does not exist in this tenant`);
+  // Only the identity that staged the bytes may back them up, even on another identity's behalf.
+  const upload = await findUpload(
+    context.db,
+    { tenantId: tenant.id, identityId: tenantOf(context).identity.id },
+    requireKnownIdShape(input.uploadId as string, 'upload'),
+  );
+  if (upload === null) throw new DomainError('NOT_FOUND', `upload ${input.uploadId} does not exist`);
   if (upload.completedAt === null || upload.sha256 === null) {
     throw new DomainError(
       'BAD_USER_INPUT',

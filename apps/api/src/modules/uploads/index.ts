@@ -1,1 +1,2 @@
 export * from './uploads.router.js';
+export * from './upload-expiry.js';

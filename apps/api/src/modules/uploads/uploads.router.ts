@@ -25,10 +25,14 @@ async function sha256Of(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
+/** The verbs tus defines on an upload; reading staged bytes back is not one of them. */
+const UPLOAD_VERBS = 'HEAD, PATCH, DELETE, OPTIONS';
+
 /**
  * tus 1.0 resumable uploads at /uploads. Every request carries the API key; an upload belongs to the tenant
  * and identity that created it and is invisible (404) to anyone else. When the last byte arrives the staged
- * file is hashed, which is the checksum every replica is later verified against.
+ * file is hashed, which is the checksum every replica is later verified against. Staged bytes are never served
+ * back (GET is 405 for the owner): the copy that counts is the backup, restored through /restores.
  */
 export async function createUploadsRouter(services: Services): Promise<express.Router> {
   const directory = services.config.stagingDir;
@@ -52,17 +56,26 @@ export async function createUploadsRouter(services: Services): Promise<express.R
     return principal;
   };
 
+  const ownUpload = async (req: Request, uploadId: string) => {
+    const principal = await requireUploader(req);
+    const owner = { tenantId: principal.tenant.id, identityId: principal.identity.id };
+    const upload = await findUpload(tenantDb(services.db, principal.tenant.id), owner, uploadId);
+    if (upload === null) throw new TusRefusal(404, `upload ${uploadId} does not exist\n`);
+    return upload;
+  };
+
   const tus = new TusServer({
     path: '/uploads',
     datastore: new FileStore({ directory }),
     maxSize: DEFAULT_MAX_UPLOAD_BYTES,
-    respectForwardedHeaders: true,
+    // The Location of a new upload follows X-Forwarded-Host/-Proto only behind a proxy the operator trusts;
+    // otherwise any client could point other clients' uploads at its own host.
+    respectForwardedHeaders: services.config.trustProxy,
     namingFunction: () => randomUUID(),
     async onIncomingRequest(req, uploadId) {
-      const principal = await requireUploader(req);
+      await requireUploader(req);
       if (req.method === 'POST' || req.method === 'OPTIONS') return;
-      const upload = await findUpload(tenantDb(services.db, principal.tenant.id), principal.tenant.id, uploadId);
-      if (upload === null) throw new TusRefusal(404, `upload ${uploadId} does not exist\n`);
+      await ownUpload(req, uploadId);
     },
     async onUploadCreate(req, upload) {
       const principal = await requireUploader(req);
@@ -97,8 +110,40 @@ export async function createUploadsRouter(services: Services): Promise<express.R
 
   const router = express.Router();
   const handle = (req: express.Request, res: express.Response) => {
-    void tus.handle(req, res);
+    tus.handle(req, res).catch((error: unknown) => {
+      console.error('upload request failed:', error);
+      if (!res.headersSent) res.status(500).type('text/plain').send('upload failed; the server logged the details\n');
+      else res.destroy();
+    });
   };
+  // Answered here, before tus: its GET handler streams the staged file and closes the stream under itself.
+  router.get(['/uploads', '/uploads/*rest'], (req: express.Request, res: express.Response, next) => {
+    // Express routes HEAD through GET handlers; HEAD is tus's own.
+    if (req.method !== 'GET') {
+      next();
+      return;
+    }
+    const request = new Request('http://uploads.invalid/', {
+      headers: req.headers.authorization ? { authorization: req.headers.authorization } : {},
+    });
+    const uploadId = req.path.split('/')[2] ?? '';
+    res.set('Tus-Resumable', '1.0.0');
+    ownUpload(request, uploadId).then(
+      () =>
+        res
+          .status(405)
+          .set('Allow', UPLOAD_VERBS)
+          .type('text/plain')
+          .send(`staged uploads are not served back; use ${UPLOAD_VERBS}\n`),
+      (error: unknown) => {
+        if (error instanceof TusRefusal) res.status(error.status_code).type('text/plain').send(error.body);
+        else {
+          console.error('upload request failed:', error);
+          res.status(500).type('text/plain').send('upload failed; the server logged the details\n');
+        }
+      },
+    );
+  });
   router.all('/uploads', handle);
   router.all('/uploads/*rest', handle);
   return router;
