@@ -7,17 +7,27 @@ interface Report {
   ok: boolean;
   checkedEvents: number;
   checkedAuditEntries: number;
-  firstBrokenLink: { chain: string; sequence: number; rowId: string; reason: string } | null;
+  firstBrokenLink: BrokenLink | null;
+  brokenLinks: BrokenLink[];
+  brokenLinkCount: number;
 }
 
-const VERIFY =
-  '{ verifyAuditChain { ok checkedEvents checkedAuditEntries firstBrokenLink { chain sequence rowId reason } } }';
+interface BrokenLink {
+  chain: string;
+  sequence: number;
+  rowId: string;
+  reason: string;
+}
+
+const VERIFY = `{ verifyAuditChain { ok checkedEvents checkedAuditEntries
+  firstBrokenLink { chain sequence rowId reason } brokenLinks { chain sequence rowId reason } brokenLinkCount } }`;
 
 describe('tamper-evident history (real PostgreSQL)', () => {
   let env: TestStack;
   let counter = 0;
   beforeAll(async () => {
-    env = await startTestStack();
+    // A thousand verifications in a minute are this suite's point, not an abuse to limit.
+    env = await startTestStack({ env: { ECHELON_EXPENSIVE_PER_MINUTE: '100000' } });
   }, 240_000);
   afterAll(async () => {
     await env?.stop();
@@ -160,6 +170,99 @@ describe('tamper-evident history (real PostgreSQL)', () => {
     // Another tenant's chain is untouched by all of this.
     const clean = await tenantWithHistory();
     expect((await verify(clean)).ok).toBe(true);
+  });
+
+  it('reports every break in both chains, so a changed audit entry does not hide behind a broken event', async () => {
+    const seeded = await tenantWithHistory();
+    const events = await env.db.replicaEvent.findMany({
+      where: { tenantId: seeded.tenant.id, chainSeq: { in: [2n, 5n] } },
+      orderBy: { chainSeq: 'asc' },
+    });
+    const audit = await env.db.auditEntry.findFirstOrThrow({ where: { tenantId: seeded.tenant.id, chainSeq: 3n } });
+    const [changed, deleted] = events;
+    if (changed === undefined || deleted === undefined) throw new Error('expected two events');
+    await tamper(`UPDATE replica_events SET message = 'rewritten' WHERE id = ${changed.id}`);
+    await tamper(`DELETE FROM replica_events WHERE id = ${deleted.id}`);
+    await tamper(`UPDATE audit_entries SET actor = 'rewritten' WHERE id = ${audit.id}`);
+    const report = await verify(seeded);
+    expect(report.ok).toBe(false);
+    expect(report.brokenLinks).toEqual([
+      {
+        chain: 'replica_events',
+        sequence: 2,
+        rowId: changed.id.toString(),
+        reason: 'the row was changed after it was written',
+      },
+      { chain: 'replica_events', sequence: 6, rowId: expect.any(String), reason: 'rows 5…5 are missing' },
+      {
+        chain: 'audit_entries',
+        sequence: 3,
+        rowId: audit.id.toString(),
+        reason: 'the row was changed after it was written',
+      },
+    ]);
+    expect(report.brokenLinkCount).toBe(3);
+    expect(report.firstBrokenLink).toEqual(report.brokenLinks[0]);
+  });
+
+  it('raises no false alarm in 1,000 verifications while jobs and admin changes write both chains', async () => {
+    const seeded = await tenantWithHistory();
+    let writing = true;
+    let backups = 0;
+    let changes = 0;
+    // Writers: backups one after another (each a job whose events stream in), and admin changes (audit entries).
+    const backupWriter = (async () => {
+      while (writing) {
+        const uploadId = await uploadBytes(env.apiUrl, seeded.apiKey, randomData(256 * 1024));
+        const { requestBackup } = await gqlOk<{ requestBackup: { id: string } }>(
+          env.apiUrl,
+          seeded.apiKey,
+          'mutation($input: RequestBackupInput!) { requestBackup(input: $input) { id } }',
+          { input: { datasetKey: `busy/${backups}`, uploadId } },
+        );
+        backups += 1;
+        while (writing) {
+          const job = await env.db.backupJob.findUniqueOrThrow({ where: { id: requestBackup.id } });
+          if (job.status === 'COMPLETED') break;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      }
+    })();
+    const adminWriter = (async () => {
+      while (writing) {
+        await gqlOk(
+          env.apiUrl,
+          seeded.apiKey,
+          'mutation($input: CreateIdentityInput!) { createIdentity(input: $input) { id } }',
+          { input: { externalId: `busy-${changes}`, displayName: 'busy', roles: ['AUDITOR'] } },
+        );
+        changes += 1;
+      }
+    })();
+    const alarms: BrokenLink[] = [];
+    let verified = 0;
+    const verifier = async () => {
+      while (verified < 1000) {
+        verified += 1;
+        const report = await verify(seeded);
+        alarms.push(...report.brokenLinks);
+      }
+    };
+    const before = await env.db.replicaEvent.count({ where: { tenantId: seeded.tenant.id } });
+    try {
+      await Promise.all(Array.from({ length: 8 }, verifier));
+    } finally {
+      writing = false;
+      await Promise.all([backupWriter, adminWriter]);
+    }
+    const after = await env.db.replicaEvent.count({ where: { tenantId: seeded.tenant.id } });
+    expect(alarms).toEqual([]);
+    expect(verified).toBeGreaterThanOrEqual(1000);
+    // The chains really grew while they were verified.
+    expect(after - before).toBeGreaterThan(10);
+    expect(changes).toBeGreaterThan(10);
+    expect(backups).toBeGreaterThan(1);
+    expect((await verify(seeded)).ok).toBe(true);
   });
 
   it('gives a tenant\'s rows ids in commit order, so "after id N" never skips a row that commits late', async () => {

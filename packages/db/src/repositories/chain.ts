@@ -1,4 +1,4 @@
-import type { Db } from '../client.js';
+import { type Db, Prisma } from '../client.js';
 
 export type ChainName = 'replica_events' | 'audit_entries';
 
@@ -13,7 +13,12 @@ export interface BrokenLink {
 export interface ChainReport {
   checkedEvents: number;
   checkedAuditEntries: number;
+  /** The first break: replica events before audit entries, each in chain order. */
   firstBrokenLink: BrokenLink | null;
+  /** Every break in both chains, in that order, at most `MAX_REPORTED_BREAKS`. */
+  brokenLinks: BrokenLink[];
+  /** All breaks found, also those past the reported ones. */
+  brokenLinkCount: number;
 }
 
 interface ChainRow {
@@ -26,88 +31,124 @@ interface ChainRow {
 
 const BATCH = 5000;
 
-/** Rows of one chain after `afterSeq`, each with its hash recomputed by the database from the stored columns. */
-function readBatch(db: Db, chain: ChainName, tenantId: string, afterSeq: bigint): Promise<ChainRow[]> {
-  if (chain === 'replica_events') {
-    return db.$queryRaw<ChainRow[]>`
-      SELECT e.id::text AS id, e.chain_seq, e.prev_hash, e.row_hash,
-             chain_hash(e.prev_hash, replica_event_payload(e)) AS recomputed
-        FROM replica_events e
-       WHERE e.tenant_id = ${tenantId}::uuid AND (e.chain_seq IS NULL OR e.chain_seq > ${afterSeq})
-       ORDER BY e.chain_seq NULLS FIRST LIMIT ${BATCH}`;
-  }
-  return db.$queryRaw<ChainRow[]>`
-    SELECT a.id::text AS id, a.chain_seq, a.prev_hash, a.row_hash,
-           chain_hash(a.prev_hash, audit_entry_payload(a)) AS recomputed
-      FROM audit_entries a
-     WHERE a.tenant_id = ${tenantId}::uuid AND (a.chain_seq IS NULL OR a.chain_seq > ${afterSeq})
-     ORDER BY a.chain_seq NULLS FIRST LIMIT ${BATCH}`;
+/** A tampered chain can break at every row; the report names this many and counts the rest. */
+export const MAX_REPORTED_BREAKS = 100;
+
+type Reader = Pick<Db, '$queryRaw'>;
+
+const TABLE_SQL = {
+  replica_events: Prisma.sql`SELECT r.id::text AS id, r.chain_seq, r.prev_hash, r.row_hash,
+             chain_hash(r.prev_hash, replica_event_payload(r)) AS recomputed
+        FROM replica_events r`,
+  audit_entries: Prisma.sql`SELECT r.id::text AS id, r.chain_seq, r.prev_hash, r.row_hash,
+             chain_hash(r.prev_hash, audit_entry_payload(r)) AS recomputed
+        FROM audit_entries r`,
+} as const;
+
+/** The rows of one chain that carry no position: inserted around the chain trigger. */
+function readUnlinked(db: Reader, chain: ChainName, tenantId: string): Promise<ChainRow[]> {
+  return db.$queryRaw<ChainRow[]>`${TABLE_SQL[chain]}
+       WHERE r.tenant_id = ${tenantId}::uuid AND r.chain_seq IS NULL ORDER BY r.id`;
+}
+
+/** Rows of one chain after the position (seq, id), in chain order, with each hash recomputed by the database. */
+function readBatch(db: Reader, chain: ChainName, tenantId: string, after: { seq: bigint; id: string }) {
+  return db.$queryRaw<ChainRow[]>`${TABLE_SQL[chain]}
+       WHERE r.tenant_id = ${tenantId}::uuid AND r.chain_seq IS NOT NULL
+         AND (r.chain_seq, r.id::text) > (${after.seq}, ${after.id})
+       ORDER BY r.chain_seq, r.id::text LIMIT ${BATCH}`;
 }
 
 const GENESIS = '0'.repeat(64);
 
 /**
- * Walks one tenant chain in order and reports the first place where it does not hold: a row outside the
- * chain, a missing or reordered row, a row that does not link to its predecessor, a row whose content no longer
- * matches its hash, or rows missing at the end (compared with the chain head).
+ * Walks one tenant chain in order and reports every place where it does not hold: a row outside the chain, a
+ * missing, duplicated or reordered row, a row that does not link to its predecessor, a row whose content no
+ * longer matches its hash, and rows missing at the end (compared with the chain head). After a break the walk
+ * goes on from the row as stored, so one change is reported once and the breaks after it are still found.
  */
 async function verifyChain(
-  db: Db,
+  db: Reader,
   chain: ChainName,
   tenantId: string,
-): Promise<{ checked: number; broken: BrokenLink | null }> {
+  found: (link: BrokenLink) => void,
+): Promise<number> {
   let expectedSeq = 1n;
   let previousHash = GENESIS;
   let checked = 0;
-  const broken = (row: ChainRow, reason: string): { checked: number; broken: BrokenLink } => ({
-    checked,
-    broken: { chain, sequence: Number(row.chain_seq ?? expectedSeq), rowId: row.id, reason },
-  });
+  const broken = (row: ChainRow, reason: string) =>
+    found({ chain, sequence: Number(row.chain_seq ?? 0n), rowId: row.id, reason });
+  for (const row of await readUnlinked(db, chain, tenantId)) {
+    broken(row, 'the row is outside the chain (inserted without its link)');
+  }
+  let after = { seq: 0n, id: '' };
   for (;;) {
-    const rows = await readBatch(db, chain, tenantId, expectedSeq - 1n);
+    const rows = await readBatch(db, chain, tenantId, after);
     for (const row of rows) {
-      if (row.chain_seq === null || row.row_hash === null || row.prev_hash === null) {
-        return broken(row, 'the row is outside the chain (inserted without its link)');
+      const seq = row.chain_seq as bigint;
+      after = { seq, id: row.id };
+      if (seq < expectedSeq) {
+        broken(row, 'the row repeats a position already taken (duplicated or out of order)');
+        continue;
       }
-      if (row.chain_seq !== expectedSeq) {
-        return broken(
-          row,
-          row.chain_seq > expectedSeq
-            ? `rows ${expectedSeq}…${row.chain_seq - 1n} are missing`
-            : 'the row is out of order',
-        );
+      if (seq > expectedSeq) {
+        broken(row, `rows ${expectedSeq}…${seq - 1n} are missing`);
+        // The missing row's hash is unknown: this row's link cannot be checked, only its content.
+        previousHash = row.prev_hash ?? previousHash;
+        expectedSeq = seq;
       }
-      if (row.prev_hash !== previousHash) return broken(row, 'the row does not link to the previous row');
-      if (row.recomputed !== row.row_hash) return broken(row, 'the row was changed after it was written');
-      previousHash = row.row_hash;
+      if (row.prev_hash !== previousHash) broken(row, 'the row does not link to the previous row');
+      if (row.recomputed !== row.row_hash) broken(row, 'the row was changed after it was written');
+      previousHash = row.row_hash ?? previousHash;
       expectedSeq += 1n;
       checked += 1;
     }
     if (rows.length < BATCH) break;
   }
-  const head = await db.chainHead.findUnique({ where: { tenantId_chain: { tenantId, chain } } });
+  const [head] = await db.$queryRaw<{ seq: bigint; hash: string }[]>`
+    SELECT seq, hash FROM chain_heads WHERE tenant_id = ${tenantId}::uuid AND chain = ${chain}`;
   const headSeq = head?.seq ?? 0n;
-  if (headSeq !== expectedSeq - 1n || (head !== null && head.hash !== previousHash)) {
-    return {
-      checked,
-      broken: {
-        chain,
-        sequence: Number(expectedSeq),
-        rowId: '',
-        reason: `the chain ends at ${expectedSeq - 1n} but its head says ${headSeq}: rows are missing at the end`,
-      },
-    };
+  if (headSeq !== expectedSeq - 1n) {
+    found({
+      chain,
+      sequence: Number(expectedSeq),
+      rowId: '',
+      reason:
+        headSeq > expectedSeq - 1n
+          ? `the chain ends at ${expectedSeq - 1n} but its head says ${headSeq}: rows are missing at the end`
+          : `the chain goes on to ${expectedSeq - 1n} but its head says ${headSeq}: rows were added around the chain`,
+    });
+  } else if (head !== undefined && head.hash !== previousHash) {
+    found({
+      chain,
+      sequence: Number(headSeq),
+      rowId: '',
+      reason: "the last row's hash is not the one the chain head recorded",
+    });
   }
-  return { checked, broken: null };
+  return checked;
 }
 
-/** Verifies both of a tenant's chains: replica events, then audit entries. */
+/**
+ * Verifies both of a tenant's chains, replica events then audit entries, in one read-only snapshot: rows and
+ * heads are read as of one instant, so writers committing meanwhile (a running job, an admin change) can
+ * never look like missing rows.
+ */
 export async function verifyTenantChains(db: Db, tenantId: string): Promise<ChainReport> {
-  const events = await verifyChain(db, 'replica_events', tenantId);
-  const audit = await verifyChain(db, 'audit_entries', tenantId);
-  return {
-    checkedEvents: events.checked,
-    checkedAuditEntries: audit.checked,
-    firstBrokenLink: events.broken ?? audit.broken,
+  const brokenLinks: BrokenLink[] = [];
+  let brokenLinkCount = 0;
+  const found = (link: BrokenLink) => {
+    brokenLinkCount += 1;
+    if (brokenLinks.length < MAX_REPORTED_BREAKS) brokenLinks.push(link);
   };
+  const [checkedEvents, checkedAuditEntries] = await db.$transaction(
+    async (tx) => {
+      await tx.$executeRaw`SET TRANSACTION READ ONLY`;
+      const events = await verifyChain(tx, 'replica_events', tenantId, found);
+      const audit = await verifyChain(tx, 'audit_entries', tenantId, found);
+      return [events, audit] as const;
+    },
+    { isolationLevel: Prisma.TransactionIsolationLevel.RepeatableRead, maxWait: 30_000, timeout: 10 * 60_000 },
+  );
+  return { checkedEvents, checkedAuditEntries, firstBrokenLink: brokenLinks[0] ?? null, brokenLinks, brokenLinkCount };
 }

@@ -14,4 +14,10 @@ export class AuditChainReportView {
   @Field(() => Int) checkedEvents!: number;
   @Field(() => Int) checkedAuditEntries!: number;
   @Field(() => BrokenChainLinkView, { nullable: true }) firstBrokenLink!: BrokenChainLinkView | null;
+  @Field(() => [BrokenChainLinkView], {
+    description: 'every break in both chains (replica events first, each in chain order), at most 100',
+  })
+  brokenLinks!: BrokenChainLinkView[];
+  @Field(() => Int, { description: 'how many breaks were found, also past the ones listed' })
+  brokenLinkCount!: number;
 }
