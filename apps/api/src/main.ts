@@ -1,5 +1,13 @@
 import { loadConfig, required } from '@echelon/config';
-import { warnIfRowSecurityBypassed, createDb, pendingJobs, pendingRestores, tenantDb } from '@echelon/db';
+import {
+  createDb,
+  forgetAllApiKeys,
+  forgetApiKey,
+  pendingJobs,
+  pendingRestores,
+  tenantDb,
+  warnIfRowSecurityBypassed,
+} from '@echelon/db';
 import { EventHub, JobFeeds, JobUpdateFeeds } from '@echelon/events';
 import { createBackupClient } from '@echelon/temporal';
 import { startUploadExpiry } from './modules/uploads/index.js';
@@ -19,6 +27,10 @@ async function main(): Promise<void> {
   const db = createDb(databaseUrl, { applicationName: 'echelon-api' });
   await warnIfRowSecurityBypassed(db, 'api');
   const hub = new EventHub(databaseUrl, (message) => console.warn(message));
+  // Signed-in keys are kept for a few seconds: a revocation in any API process forgets them here at once, and a
+  // lost LISTEN connection (notices may have been missed) forgets them all.
+  hub.onKeyRevoked(({ apiKeyId }) => forgetApiKey(apiKeyId));
+  hub.onReconnect(() => forgetAllApiKeys());
   await hub.start();
   // Subscription reads have their own small pool: a burst of subscribers never starves requests.
   const liveDb = createDb(databaseUrl, { max: 4, applicationName: 'echelon-api' });

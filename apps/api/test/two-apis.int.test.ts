@@ -1,8 +1,9 @@
 import path from 'node:path';
-import { seedTenant } from '@echelon/db';
+import { generateApiSecret, legacyScryptHash, seedTenant } from '@echelon/db';
 import {
   collect,
   freePort,
+  gql,
   gqlOk,
   httpOk,
   randomData,
@@ -83,5 +84,63 @@ describe('two API processes side by side (real stack)', () => {
     expect(first.map((event) => event.id)).toEqual(expected.slice(0, first.length));
     expect(second.map((event) => event.id)).toEqual(expected.slice(0, second.length));
     expect(first.length).toBe(second.length);
+  });
+
+  it('refuses a revoked key at once on the other API too, though both keep signed-in keys', async () => {
+    const tenant = await seedTenant(env.db, {
+      slug: `two-apis-revoke-${Date.now()}`,
+      name: 'Two APIs revoke',
+      storageRoot: path.join(env.dataDir, 'two-apis-revoke'),
+    });
+    const { createApiKey } = await gqlOk<{ createApiKey: { secret: string; apiKey: { id: string } } }>(
+      env.apiUrl,
+      tenant.apiKey,
+      'mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret apiKey { id } } }',
+      { input: { identityId: tenant.adminIdentityId, name: 'short-lived' } },
+    );
+    const viewer = '{ viewer { identity { id } } }';
+    // Both processes have signed the key in, and keep it.
+    for (const url of [env.apiUrl, secondUrl]) await gqlOk(url, createApiKey.secret, viewer);
+    await gqlOk(env.apiUrl, tenant.apiKey, 'mutation($id: ID!) { revokeApiKey(id: $id) { id } }', {
+      id: createApiKey.apiKey.id,
+    });
+    // The revoking process refuses it with its next request; the other as soon as the NOTIFY reaches it, far
+    // sooner than the seconds it keeps a key.
+    expect((await gql(env.apiUrl, createApiKey.secret, viewer)).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    const revokedAt = Date.now();
+    for (;;) {
+      const code = (await gql(secondUrl, createApiKey.secret, viewer)).errors?.[0]?.extensions?.code;
+      if (code === 'UNAUTHENTICATED') break;
+      expect(Date.now() - revokedAt, 'the second API still accepts a revoked key').toBeLessThan(2_000);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  });
+
+  it('signs in keys stored as scrypt hashes and rewrites them as sha256 digests', async () => {
+    const tenant = await seedTenant(env.db, {
+      slug: `two-apis-legacy-${Date.now()}`,
+      name: 'Two APIs legacy',
+      storageRoot: path.join(env.dataDir, 'two-apis-legacy'),
+    });
+    const { secret, prefix } = generateApiSecret();
+    const key = await env.db.apiKey.create({
+      data: {
+        tenantId: tenant.tenant.id,
+        identityId: tenant.adminIdentityId,
+        name: 'issued long ago',
+        prefix,
+        secretHash: await legacyScryptHash(secret),
+      },
+    });
+    const { viewer } = await gqlOk<{ viewer: { identity: { id: string } } }>(
+      secondUrl,
+      secret,
+      '{ viewer { identity { id } } }',
+    );
+    expect(viewer.identity.id).toBe(tenant.adminIdentityId);
+    const stored = await env.db.apiKey.findUniqueOrThrow({ where: { id: key.id } });
+    expect(stored.secretHash).toMatch(/^sha256\$[0-9a-f]{64}$/);
+    // And it still signs in, now against the new form, on the other process too.
+    await gqlOk(env.apiUrl, secret, '{ viewer { identity { id } } }');
   });
 });

@@ -19,6 +19,7 @@ import type {
   Tenant,
 } from '../generated/prisma/client.js';
 import { type Actor, appendAudit } from './audit.js';
+import { forgetApiKey } from './identities.js';
 import { requireSecretKey, sealStorageSecrets, type StorageSecrets, type StorageSystemWithSpaces } from './storage.js';
 
 /** A unique-constraint violation becomes CONFLICT with a message that says what clashed. */
@@ -125,7 +126,7 @@ export async function revokeApiKeyAudited(
   tenantId: string,
   id: string,
 ): Promise<ApiKeyWithIdentity> {
-  return tx(db, async (client) => {
+  const revoked = await tx(db, async (client) => {
     const key = await client.apiKey.findFirst({ where: { id, tenantId } });
     if (key === null) throw new DomainError('NOT_FOUND', `API key ${id} does not exist in this tenant`);
     if (key.revokedAt !== null)
@@ -145,6 +146,9 @@ export async function revokeApiKeyAudited(
     });
     return revoked;
   });
+  // This process forgets it now; the others when the api_keys NOTIFY reaches them.
+  forgetApiKey(id);
+  return revoked;
 }
 
 // ── storage systems ────────────────────────────────────────────────────────────────────────────────────

@@ -1,4 +1,5 @@
-import { prefixOf, verifySecret } from '../api-keys.js';
+import { createHash } from 'node:crypto';
+import { hashSecret, isLegacyHash, prefixOf, verifySecret } from '../api-keys.js';
 import { type Db, tenantDb } from '../client.js';
 import type { Identity, Tenant } from '../generated/prisma/client.js';
 
@@ -12,29 +13,76 @@ export interface KeyHolder {
   identity: Identity;
 }
 
+/** A verified key's holder is reused this long; a revocation anywhere forgets it at once (see forgetApiKey). */
+const HOLDER_TTL_MS = 15_000;
+const MAX_HOLDERS = 10_000;
+
+/** Verified holders by the secret's digest (never the secret itself), oldest first. */
+const holders = new Map<string, { holder: KeyHolder; until: number }>();
+/** Sign-ins of one secret in flight share one lookup: a burst of requests with a new key verifies it once. */
+const lookups = new Map<string, Promise<KeyHolder | undefined>>();
+
+/** Counts forgettings: a lookup that began before one may have read a key as it was before its revocation. */
+let forgotten = 0;
+
+const digestOf = (secret: string) => createHash('sha256').update(secret).digest('base64url');
+
 /**
- * Finds the identity behind an API key secret. The row is read on every call so that revocation takes effect
- * at once; the expensive hash check is cached per (key, secret) for verified pairs only.
+ * Forgets the holders of a revoked key, so its next request is refused: called by the process that revoked it
+ * and, through the `api_keys` NOTIFY, by every other API process.
+ */
+export function forgetApiKey(apiKeyId: string): void {
+  forgotten += 1;
+  for (const [digest, entry] of holders) if (entry.holder.apiKeyId === apiKeyId) holders.delete(digest);
+}
+
+/** Forgets every holder: when revocation notices may have been missed (the LISTEN connection was lost). */
+export function forgetAllApiKeys(): void {
+  forgotten += 1;
+  holders.clear();
+}
+
+/**
+ * Finds the identity behind an API key secret. A verified holder is kept for a few seconds, forgotten at once
+ * when its key is revoked (forgetApiKey), so a busy integration does not pay three reads per request.
  */
 export async function authenticateApiKey(db: Db, secret: string): Promise<KeyHolder | undefined> {
   const prefix = prefixOf(secret);
   if (prefix === undefined) return undefined;
+  const digest = digestOf(secret);
+  const kept = holders.get(digest);
+  if (kept !== undefined && kept.until > Date.now()) return kept.holder;
+  const generation = forgotten;
+  let lookup = lookups.get(digest);
+  if (lookup === undefined) {
+    lookup = lookUpApiKey(db, prefix, secret).finally(() => lookups.delete(digest));
+    lookups.set(digest, lookup);
+  }
+  const holder = await lookup;
+  if (holder !== undefined && generation === forgotten) {
+    holders.delete(digest);
+    holders.set(digest, { holder, until: Date.now() + HOLDER_TTL_MS });
+    if (holders.size > MAX_HOLDERS) holders.delete(holders.keys().next().value as string);
+  }
+  return holder;
+}
+
+async function lookUpApiKey(db: Db, prefix: string, secret: string): Promise<KeyHolder | undefined> {
   // The one read across tenants (a security-definer function: no tenant is known before the key is).
   const [key] = await db.$queryRaw<
     { id: string; tenant_id: string; identity_id: string; secret_hash: string; revoked_at: Date | null }[]
   >`SELECT * FROM echelon_api_key_by_prefix(${prefix})`;
   if (key === undefined || key.revoked_at !== null) return undefined;
-  const cacheKey = `${key.id}:${secret}`;
-  if (!VERIFIED.has(cacheKey)) {
-    if (!(await verifySecret(secret, key.secret_hash))) return undefined;
-    if (VERIFIED.size > 10_000) VERIFIED.clear();
-    VERIFIED.add(cacheKey);
-  }
+  if (!(await verifySecret(secret, key.secret_hash))) return undefined;
   // From here on, the key's own tenant only.
-  const identity = await tenantDb(db, key.tenant_id).identity.findUnique({
-    where: { id: key.identity_id },
-    include: { tenant: true },
-  });
+  const scoped = tenantDb(db, key.tenant_id);
+  if (isLegacyHash(key.secret_hash)) {
+    await scoped.apiKey.updateMany({
+      where: { id: key.id, secretHash: key.secret_hash },
+      data: { secretHash: await hashSecret(secret) },
+    });
+  }
+  const identity = await scoped.identity.findUnique({ where: { id: key.identity_id }, include: { tenant: true } });
   if (identity === null) return undefined;
   const { tenant, ...rest } = identity;
   return { apiKeyId: key.id, tenant, identity: rest };
@@ -43,5 +91,3 @@ export async function authenticateApiKey(db: Db, secret: string): Promise<KeyHol
 /** Jobs in every tenant whose workflow may never have been started (an API process resumes them when it starts). */
 export const pendingJobs = (db: Db): Promise<{ id: string; tenant_id: string }[]> =>
   db.$queryRaw`SELECT * FROM echelon_pending_jobs()`;
-
-const VERIFIED = new Set<string>();

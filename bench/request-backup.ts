@@ -1,0 +1,269 @@
+// Request-rate benchmark of the API's busiest mutation: requestBackup at a steady rate against the running stack.
+//
+//   npm run bench:request-backup -- [--rate 100] [--duration 60] [--copies 3] [--baseline-rate 2]
+//
+// What it does: starts the real stack (embedded PostgreSQL, the Temporal CLI dev server, one worker, the API) on
+// free ports in a temp dir and seeds one tenant with 3 FILESYSTEM systems and a template of --copies copies and
+// --delay seconds. For each phase it first stages one tiny upload (--size bytes, tus) per request it will send,
+// then sends requestBackup open-loop: request i leaves at start + i / rate whatever the earlier ones are doing, and
+// its latency is measured from that planned instant (so a stalled client or server cannot hide queueing). Each
+// phase waits for its last answer; the jobs go on running in the worker meanwhile, as they would in production.
+//
+// The baseline, and why: these machines are noisy, so the load's figures are printed next to a baseline measured
+// in the same run on the same stack: --baseline-rate requests per second (default 2) for --baseline-duration
+// seconds (default 10), where nothing queues. Its p50 is what one call costs here; load p99 / baseline p50 says
+// how much of the tail is queueing.
+//
+// What it prints, per phase: sent, answered, errors (with the first few messages), p50/p95/p99/max latency, the
+// achieved rate, and the CPU each process used (cores, /proc sampling), the API's in particular.
+//
+// Targets (exit status 1 when missed, naming the target): 0 errors and load p99 <= --target-p99-ms (default 150).
+// Exit status 2: the benchmark itself could not run.
+//
+// Options (argv):
+//   --rate N              requests per second in the load phase, default 100
+//   --duration S          load phase length, default 60
+//   --baseline-rate N     default 2 (0 skips the baseline)
+//   --baseline-duration S default 10
+//   --copies N            copies per job (1-3), default 3
+//   --delay S             delay between copies, default 30 (the secondaries run after the phase, mostly)
+//   --size BYTES          bytes per upload, default 64
+//   --upload-concurrency  tus uploads in flight while staging, default 16
+//   --target-p99-ms MS    default 150
+//   --json FILE           also write every figure as JSON
+//   --stack-env KEY=VALUE extra environment for the stack's processes (repeatable)
+import { writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { type SeededTenant, seedTenant } from '@echelon/db';
+import { randomData, startTestStack, type TestStack, uploadBytes } from '@echelon/stack';
+import { CPU_GROUPS, CpuSampler, type CpuUsage } from './cpu-sampler.js';
+import { type Distribution, distribution, formatMs, mapLimit, ratio, sleep, stackEnvOf } from './stats.js';
+
+const REQUEST_BACKUP = 'mutation($input: RequestBackupInput!) { requestBackup(input: $input) { id status } }';
+const REQUEST_TIMEOUT_MS = 30_000;
+
+interface Options {
+  rate: number;
+  durationSeconds: number;
+  baselineRate: number;
+  baselineSeconds: number;
+  copies: number;
+  delaySeconds: number;
+  sizeBytes: number;
+  uploadConcurrency: number;
+  targetP99Ms: number;
+  json: string | undefined;
+  stackEnv: Record<string, string>;
+}
+
+function parseOptions(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      rate: { type: 'string' },
+      duration: { type: 'string' },
+      'baseline-rate': { type: 'string' },
+      'baseline-duration': { type: 'string' },
+      copies: { type: 'string' },
+      delay: { type: 'string' },
+      size: { type: 'string' },
+      'upload-concurrency': { type: 'string' },
+      'target-p99-ms': { type: 'string' },
+      json: { type: 'string' },
+      'stack-env': { type: 'string', multiple: true },
+      help: { type: 'boolean' },
+    },
+  });
+  if (values.help) {
+    console.log('see the header of bench/request-backup.ts for the options');
+    process.exit(0);
+  }
+  const int = (name: string, raw: string | undefined, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) => {
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      throw new Error(`--${name} must be an integer from ${min} to ${max}, not ${raw}`);
+    }
+    return value;
+  };
+  return {
+    rate: int('rate', values.rate, 100, 1, 2000),
+    durationSeconds: int('duration', values.duration, 60, 1, 3600),
+    baselineRate: int('baseline-rate', values['baseline-rate'], 2, 0, 100),
+    baselineSeconds: int('baseline-duration', values['baseline-duration'], 10, 1, 600),
+    copies: int('copies', values.copies, 3, 1, 3),
+    delaySeconds: int('delay', values.delay, 30, 0, 3600),
+    sizeBytes: int('size', values.size, 64, 1, 1024 * 1024),
+    uploadConcurrency: int('upload-concurrency', values['upload-concurrency'], 16, 1, 256),
+    targetP99Ms: int('target-p99-ms', values['target-p99-ms'], 150, 1),
+    json: values.json,
+    stackEnv: stackEnvOf(values['stack-env']),
+  };
+}
+
+interface PhaseResult {
+  name: string;
+  rate: number;
+  seconds: number;
+  sent: number;
+  answered: number;
+  errors: string[];
+  latency: Distribution;
+  achievedRate: number;
+  stagingSeconds: number;
+  cpu: CpuUsage | undefined;
+}
+
+async function stage(env: TestStack, tenant: SeededTenant, count: number, options: Options): Promise<string[]> {
+  const bytes = randomData(options.sizeBytes);
+  return mapLimit(
+    Array.from({ length: count }, (_, index) => index),
+    options.uploadConcurrency,
+    () => uploadBytes(env.apiUrl, tenant.apiKey, bytes),
+  );
+}
+
+async function requestOnce(env: TestStack, apiKey: string, datasetKey: string, uploadId: string): Promise<string> {
+  const response = await fetch(`${env.apiUrl}/graphql`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ query: REQUEST_BACKUP, variables: { input: { datasetKey, uploadId } } }),
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+  });
+  const body = (await response.json()) as {
+    data?: { requestBackup?: { id: string } };
+    errors?: { message: string; extensions?: { code?: string } }[];
+  };
+  if (body.errors?.length || body.data?.requestBackup?.id === undefined) {
+    const first = body.errors?.[0];
+    throw new Error(`HTTP ${response.status} ${first?.extensions?.code ?? ''} ${first?.message ?? 'no job id'}`);
+  }
+  return body.data.requestBackup.id;
+}
+
+async function runPhase(
+  env: TestStack,
+  tenant: SeededTenant,
+  name: string,
+  rate: number,
+  seconds: number,
+  options: Options,
+  sampler: CpuSampler,
+): Promise<PhaseResult> {
+  const count = rate * seconds;
+  console.log(`[bench] ${name}: staging ${count} uploads of ${options.sizeBytes} bytes…`);
+  const stagingStart = Date.now();
+  const uploads = await stage(env, tenant, count, options);
+  const stagingSeconds = (Date.now() - stagingStart) / 1000;
+  console.log(`[bench] ${name}: sending ${count} requestBackup calls at ${rate}/s for ${seconds} s…`);
+  // A short settle after staging, so the phase starts on a quiet API.
+  await sleep(1_000);
+  const cpuFrom = await sampler.mark();
+  const latencies: number[] = [];
+  const errors: string[] = [];
+  const start = performance.now() + 50;
+  const calls: Promise<void>[] = [];
+  for (let index = 0; index < count; index++) {
+    const planned = start + (index * 1000) / rate;
+    const wait = planned - performance.now();
+    if (wait > 1) await sleep(wait);
+    const uploadId = uploads[index] as string;
+    calls.push(
+      requestOnce(env, tenant.apiKey, `${name}/${index}`, uploadId).then(
+        () => {
+          latencies.push(performance.now() - planned);
+        },
+        (error: unknown) => {
+          errors.push(error instanceof Error ? error.message : String(error));
+        },
+      ),
+    );
+  }
+  await Promise.all(calls);
+  const elapsed = (performance.now() - start) / 1000;
+  const cpuTo = await sampler.mark();
+  return {
+    name,
+    rate,
+    seconds,
+    sent: count,
+    answered: latencies.length,
+    errors,
+    latency: distribution(latencies),
+    achievedRate: latencies.length / elapsed,
+    stagingSeconds,
+    cpu: sampler.usage(cpuFrom, cpuTo),
+  };
+}
+
+function print(result: PhaseResult, baseline: PhaseResult | undefined): void {
+  const l = result.latency;
+  console.log(
+    `${result.name}: ${result.sent} sent at ${result.rate}/s, ${result.answered} answered (${result.achievedRate.toFixed(1)}/s), ${result.errors.length} errors; latency ms p50 ${formatMs(l.p50)} p95 ${formatMs(l.p95)} p99 ${formatMs(l.p99)} max ${formatMs(l.max)}` +
+      (baseline ? `; p99 / baseline p50 ${ratio(l.p99, baseline.latency.p50)}` : ''),
+  );
+  if (result.errors.length > 0) console.log(`  first errors: ${result.errors.slice(0, 3).join(' | ')}`);
+  if (result.cpu) {
+    const cores = CPU_GROUPS.map((group) => `${group} ${(result.cpu?.cores[group] ?? 0).toFixed(2)}`).join(', ');
+    console.log(
+      `  cpu over ${result.cpu.seconds.toFixed(0)} s (${os.cpus().length} cores): ${cores}; machine busy ${(result.cpu.machineBusyShare * 100).toFixed(0)}%`,
+    );
+    console.log(
+      `  API cpu per request: ${((result.cpu.cores.api * result.cpu.seconds * 1000) / Math.max(1, result.answered)).toFixed(2)} ms`,
+    );
+  }
+}
+
+async function main(): Promise<number> {
+  const options = parseOptions(process.argv.slice(2));
+  console.log(
+    `[bench] requestBackup at ${options.rate}/s for ${options.durationSeconds} s; ${options.copies} copies, delay ${options.delaySeconds} s`,
+  );
+  const env = await startTestStack({ env: options.stackEnv });
+  const sampler = new CpuSampler();
+  try {
+    const tenant = await seedTenant(env.db, {
+      slug: 'bench-requests',
+      name: 'Request benchmark',
+      storageRoot: path.join(env.dataDir, 'storage', 'bench-requests'),
+      copies: options.copies,
+      delaySeconds: options.delaySeconds,
+      storage: ['one', 'two', 'three'].map((name) => ({
+        name,
+        spaces: [{ name: 'main', capacityBytes: 64 * 1024 ** 3 }],
+      })),
+    });
+    sampler.start();
+    // Warm-up: the first calls compile code paths and fill caches; not measured.
+    await runPhase(env, tenant, 'warmup', 5, 2, options, sampler);
+    const baseline =
+      options.baselineRate > 0
+        ? await runPhase(env, tenant, 'baseline', options.baselineRate, options.baselineSeconds, options, sampler)
+        : undefined;
+    const load = await runPhase(env, tenant, 'load', options.rate, options.durationSeconds, options, sampler);
+    console.log('');
+    if (baseline) print(baseline, undefined);
+    print(load, baseline);
+    if (options.json) await writeFile(options.json, JSON.stringify({ options, baseline, load }, null, 2));
+    const missed: string[] = [];
+    if (load.errors.length > 0) missed.push(`0 errors (got ${load.errors.length})`);
+    if (!(load.latency.p99 <= options.targetP99Ms)) {
+      missed.push(`p99 <= ${options.targetP99Ms} ms (got ${formatMs(load.latency.p99)})`);
+    }
+    console.log(missed.length === 0 ? 'TARGETS MET' : `TARGETS MISSED: ${missed.join('; ')}`);
+    return missed.length === 0 ? 0 : 1;
+  } finally {
+    await sampler.stop();
+    await env.stop();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error('[bench] could not run:', error);
+    process.exit(2);
+  },
+);
