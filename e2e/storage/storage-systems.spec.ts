@@ -54,7 +54,8 @@ test('an admin sees the storage systems, registers one, is refused bad input, an
   await expect(form.getByTestId('register-error')).toContainText('BAD_USER_INPUT');
   await expect(form.getByTestId('register-error')).toContainText('absolute path');
   // A capacity that is not a positive number is refused before anything is sent.
-  const root = path.join(tenant.storageRoot, 'offsite-vault');
+  // Tenants register FILESYSTEM storage inside the platform's storage roots (by default `<data dir>/storage`).
+  const root = path.join(world.stack.dataDir, 'storage', tenant.slug, 'offsite-vault');
   await form.getByLabel('Root directory').fill(root);
   await form.getByLabel('Space 1 capacity (GiB)').fill('-1');
   await form.getByRole('button', { name: 'Register', exact: true }).click();

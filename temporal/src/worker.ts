@@ -28,7 +28,12 @@ async function main(): Promise<void> {
     namespace: config.temporalNamespace,
     taskQueue: config.taskQueue,
     workflowsPath: path.join(here, 'workflows', 'index.ts'),
-    activities: createActivities({ db, copyRateLimit: config.copyRateLimit, secretKey: config.secretKey }),
+    activities: createActivities({
+      db,
+      copyRateLimit: config.copyRateLimit,
+      secretKey: config.secretKey,
+      s3PrivateEndpoints: config.s3PrivateEndpoints,
+    }),
     activitySlots: config.workerActivitySlots,
     intakeSlots: config.workerIntakeSlots,
   });

@@ -42,7 +42,7 @@ describe('administration through the contract (real stack)', () => {
   }
 
   async function storage(key: string, name: string, capacityBytes: number) {
-    const root = path.join(env.dataDir, 'admin-storage', `${name}-${Date.now()}`);
+    const root = path.join(env.dataDir, 'storage', 'admin', `${name}-${Date.now()}`);
     const { createStorageSystem } = await gqlOk<{
       createStorageSystem: { id: string; healthy: boolean; capacityBytes: number };
     }>(
@@ -231,7 +231,7 @@ describe('administration through the contract (real stack)', () => {
       ),
     ).toBe('BAD_USER_INPUT');
     // A root that cannot hold directories: the connection check fails and nothing is registered.
-    const file = path.join(env.dataDir, `not-a-dir-${Date.now()}`);
+    const file = path.join(env.dataDir, 'storage', `not-a-dir-${Date.now()}`);
     await mkdir(path.dirname(file), { recursive: true });
     await import('node:fs/promises').then((fs) => fs.writeFile(file, 'x'));
     expect(
@@ -243,7 +243,12 @@ describe('administration through the contract (real stack)', () => {
     ).toBe('STORAGE_UNAVAILABLE');
     await storage(a.key, 'dup', MIB);
     const duplicate = await gql(env.apiUrl, a.key, createStorage, {
-      input: { name: 'dup', kind: 'FILESYSTEM', config: { root: '/tmp/echelon-dup' }, spaces },
+      input: {
+        name: 'dup',
+        kind: 'FILESYSTEM',
+        config: { root: path.join(env.dataDir, 'storage', 'admin', 'dup-again') },
+        spaces,
+      },
     });
     expect(codeOf(duplicate)).toBe('CONFLICT');
     expect(await env.db.storageSystem.count({ where: { tenantId: a.tenantId } })).toBe(1);

@@ -256,7 +256,7 @@ function fieldPoisons(site: Site, known: Known): Poison[] {
         { label: 'filesystem root', value: { root: '/' } },
         { label: 'root with NUL', value: { root: '/tmp/a\u0000b' } },
         { label: 'root of 5000 characters', value: { root: `/${'a'.repeat(5000)}` } },
-        { label: 'extra config key', value: { root: path.join(known.dataDir, 'x'), sneaky: true } },
+        { label: 'extra config key', value: { root: path.join(known.dataDir, 'storage', 'x'), sneaky: true } },
         { label: '__proto__ key', value: JSON.parse('{"__proto__":{"root":"/tmp/evil"}}') },
         { label: '2000 levels deep', value: deepJson(2000) },
       ];
@@ -367,7 +367,7 @@ class VariableFactory {
       sizeBytes: () => MIB,
       kind: () => 'FILESYSTEM',
       ordering: () => 'CAPACITY',
-      config: () => ({ root: path.join(k.dataDir, 'fuzz-storage', String(this.next())) }),
+      config: () => ({ root: path.join(k.dataDir, 'storage', 'fuzz', String(this.next())) }),
       identityId: () => k.memberId,
       templateId: () => k.templateId,
       primaryStorageSystemId: () => k.storageIds[0],
@@ -416,7 +416,7 @@ class VariableFactory {
           { root: 42 },
           { root: 'relative' },
           deepJson(500),
-          { root: path.join(k.dataDir, 'odd') },
+          { root: path.join(k.dataDir, 'storage', 'odd') },
         ]);
       case 'DateTime':
         return new Date().toISOString();

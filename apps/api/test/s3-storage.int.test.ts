@@ -152,7 +152,7 @@ describe('S3 storage systems (real stack, rclone serve s3)', () => {
         'STORAGE_UNAVAILABLE',
         /bucket "no-such-bucket" does not exist/,
       ],
-      [{ config: { ...s3.config(), endpoint: 'http://127.0.0.1:1' } }, 'STORAGE_UNAVAILABLE', /cannot reach/],
+      [{ config: { ...s3.config(), endpoint: 'http://127.0.0.1:1' } }, 'STORAGE_UNAVAILABLE', /no S3 answer came/],
       [{ spaces: [{ name: 'Not_A_Bucket', capacityBytes: MIB }] }, 'BAD_USER_INPUT', /bucket name "Not_A_Bucket"/],
       [{ config: { ...s3.config(), bucket: BUCKET } }, 'BAD_USER_INPUT', /unknown S3 config keys: bucket/],
       [{ config: { ...s3.config(), endpoint: 'ftp://x' } }, 'BAD_USER_INPUT', /config.endpoint/],
@@ -201,7 +201,7 @@ describe('S3 storage systems (real stack, rclone serve s3)', () => {
         orderBy: { at: 'desc' },
       });
       expect(entry.before).toEqual({ healthy: true });
-      expect(entry.after).toMatchObject({ healthy: false, reason: expect.stringMatching(/cannot reach/) });
+      expect(entry.after).toMatchObject({ healthy: false, reason: expect.stringMatching(/no S3 answer came/) });
     } finally {
       await s3.start();
     }
@@ -330,7 +330,7 @@ describe('S3 storage systems (real stack, rclone serve s3)', () => {
         input: {
           name: 'disk-without-key',
           kind: 'FILESYSTEM',
-          config: { root: path.join(env.dataDir, 'no-key-disk') },
+          config: { root: path.join(env.dataDir, 'storage', 'no-key-disk') },
           spaces: [{ name: 'main', capacityBytes: MIB }],
         },
       });

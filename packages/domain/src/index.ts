@@ -8,3 +8,4 @@ export * from './validation.js';
 export * from './identifiers.js';
 export * from './compliance.js';
 export * from './restore.js';
+export * from './storage-location.js';

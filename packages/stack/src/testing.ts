@@ -19,12 +19,16 @@ export interface TestStack {
   dataDir: string;
   apiUrl: string;
   webUrl: string | undefined;
+  /** Every line the stack's processes have printed so far: the server log. */
+  logLines: readonly string[];
   stop(): Promise<void>;
 }
 
 /**
  * The real stack on free ports in a fresh directory: embedded PostgreSQL, the Temporal CLI dev server, the
  * worker and the API as child processes. Nothing is faked; if the Temporal CLI cannot be found this throws.
+ * Tenants may register FILESYSTEM storage under `<dataDir>/storage` (the platform's default root) and S3 storage
+ * on 127.0.0.1, where the tests' S3 server (`startS3Server`) listens; `env` overrides either.
  */
 export async function startTestStack(
   options: { web?: StackOptions['web']; env?: Record<string, string> } = {},
@@ -41,6 +45,7 @@ export async function startTestStack(
       ECHELON_WEB_PORT: String(await freePort()),
       DATABASE_URL: undefined,
       TEMPORAL_ADDRESS: undefined,
+      ECHELON_S3_PRIVATE_ENDPOINTS: '127.0.0.1',
       ...options.env,
     },
     web: options.web ?? false,
@@ -60,6 +65,7 @@ export async function startTestStack(
     dataDir,
     apiUrl: `http://127.0.0.1:${stack.config.apiPort}`,
     webUrl: stack.webUrl,
+    logLines: lines,
     async stop() {
       await db.$disconnect();
       await stack.stop();

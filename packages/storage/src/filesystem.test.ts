@@ -1,12 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ChecksumMismatchError, sha256Meter } from './adapter.js';
-import { FilesystemStorage, safeRelativePath } from './filesystem.js';
+import { FilesystemStorage, realLocation, safeRelativePath } from './filesystem.js';
 
 const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
@@ -122,5 +122,26 @@ describe('sha256Meter', () => {
     await expect(pipeline(Readable.from([data]), sha256Meter({ expectSha256: sha(data) }), sink([]))).resolves.toBe(
       undefined,
     );
+  });
+});
+
+describe('realLocation', () => {
+  it('follows links in the existing part of a path and keeps the missing rest', async () => {
+    const base = await realpath(await mkdtemp(path.join(os.tmpdir(), 'echelon-real-')));
+    try {
+      await mkdir(path.join(base, 'inside', 'deep'), { recursive: true });
+      await symlink('/etc', path.join(base, 'escape'));
+      await symlink(path.join(base, 'inside'), path.join(base, 'alias'));
+      await writeFile(path.join(base, 'file'), 'x');
+      expect(await realLocation(path.join(base, 'escape', 'not', 'yet'))).toBe('/etc/not/yet');
+      expect(await realLocation(path.join(base, 'alias', 'deep', 'new'))).toBe(path.join(base, 'inside/deep/new'));
+      expect(await realLocation(path.join(base, 'missing', 'a', '..', 'b'))).toBe(path.join(base, 'missing/b'));
+      // Below a file nothing can be created; where it would be is still answered, and creating it fails later.
+      expect(await realLocation(path.join(base, 'file', 'x'))).toBe(path.join(base, 'file/x'));
+      await symlink(path.join(base, 'loop'), path.join(base, 'loop'));
+      await expect(realLocation(path.join(base, 'loop', 'x'))).rejects.toMatchObject({ code: 'ELOOP' });
+    } finally {
+      await rm(base, { recursive: true, force: true });
+    }
   });
 });

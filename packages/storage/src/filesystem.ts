@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { access, constants, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { access, constants, mkdir, open, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -38,6 +38,28 @@ export async function hashFile(file: string): Promise<ObjectInfo> {
     bytes += (chunk as Buffer).length;
   }
   return { sha256: hash.digest('hex'), bytes };
+}
+
+/**
+ * Where `target` really is: the real path of its deepest existing ancestor (every symbolic link resolved), with
+ * the rest of `target` below it. What does not exist yet cannot be a link, so this is where creating `target`
+ * would land. Errors other than a missing or non-directory component (a loop of links, a directory that cannot
+ * be searched) are thrown.
+ */
+export async function realLocation(target: string): Promise<string> {
+  let existing = path.resolve(target);
+  const missing: string[] = [];
+  for (;;) {
+    try {
+      return path.join(await realpath(existing), ...missing);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      const parent = path.dirname(existing);
+      if ((code !== 'ENOENT' && code !== 'ENOTDIR') || parent === existing) throw error;
+      missing.unshift(path.basename(existing));
+      existing = parent;
+    }
+  }
 }
 
 /** Keys are relative paths made of safe segments; nothing may climb out of its space. */

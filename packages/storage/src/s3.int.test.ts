@@ -1,4 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -10,14 +12,16 @@ import {
   UploadPartCopyCommand,
   type UploadPartCopyCommandOutput,
 } from '@aws-sdk/client-s3';
-import { type S3TestServer, startS3Server } from '@echelon/stack';
+import { freePort, type S3TestServer, startS3Server } from '@echelon/stack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChecksumMismatchError } from './adapter.js';
 import { adapterFor } from './index.js';
-import { S3_TEMP_MARKER, S3Storage } from './s3.js';
+import { assertS3EndpointAllowed, S3_TEMP_MARKER, S3Storage } from './s3.js';
 
 const MIB = 1024 * 1024;
 const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+/** rclone serves on loopback, which S3 endpoints may reach only when the platform allows it. */
+const LOOPBACK = { privateEndpoints: ['127.0.0.1'] };
 
 /** Everything under a bucket's directory: what the server really holds, temporary objects included. */
 async function filesIn(server: S3TestServer, bucket: string): Promise<string[]> {
@@ -43,7 +47,7 @@ describe('S3Storage against a real S3 API (rclone serve s3)', { timeout: 60_000 
 
   beforeAll(async () => {
     server = await startS3Server({ buckets: ['backups', 'other'] });
-    storage = new S3Storage(server.config(), { partSize: 5 * MIB, queueSize: 2 });
+    storage = new S3Storage(server.config(), { ...LOOPBACK, partSize: 5 * MIB, queueSize: 2 });
   }, 60_000);
   afterAll(async () => {
     await server?.close();
@@ -222,18 +226,21 @@ describe('S3Storage against a real S3 API (rclone serve s3)', { timeout: 60_000 
       code: 'STORAGE_UNAVAILABLE',
       message: expect.stringMatching(/bucket "no-such-bucket" does not exist/),
     });
-    const wrongSecret = new S3Storage({ ...server.config(), secretAccessKey: 'not-the-secret-at-all' });
+    const wrongSecret = new S3Storage({ ...server.config(), secretAccessKey: 'not-the-secret-at-all' }, LOOPBACK);
     const refused = await wrongSecret.check(['backups']).catch((error: unknown) => error as Error & { code: string });
     expect(refused).toMatchObject({ code: 'STORAGE_UNAVAILABLE', message: expect.stringMatching(/refused/) });
     expect(refused?.message).not.toContain('not-the-secret-at-all');
     expect(refused?.message).toMatch(/HTTP 403/);
     expect(refused?.message).not.toMatch(/Unknown/);
-    const wrongKey = new S3Storage({ ...server.config(), accessKeyId: 'nobody-we-know' });
+    const wrongKey = new S3Storage({ ...server.config(), accessKeyId: 'nobody-we-know' }, LOOPBACK);
     await expect(wrongKey.check(['backups'])).rejects.toMatchObject({ code: 'STORAGE_UNAVAILABLE' });
-    const unreachable = new S3Storage({ ...server.config(), endpoint: 'http://127.0.0.1:1' }, { checkTimeoutMs: 3000 });
+    const unreachable = new S3Storage(
+      { ...server.config(), endpoint: 'http://127.0.0.1:1' },
+      { ...LOOPBACK, checkTimeoutMs: 3000 },
+    );
     await expect(unreachable.check(['backups'])).rejects.toMatchObject({
       code: 'STORAGE_UNAVAILABLE',
-      message: expect.stringMatching(/cannot reach|no answer/),
+      message: expect.stringMatching(/no S3 answer came from the endpoint/),
     });
     // The check leaves no probe behind.
     expect((await filesIn(server, 'backups')).filter((file) => file.includes('check-'))).toEqual([]);
@@ -242,7 +249,7 @@ describe('S3Storage against a real S3 API (rclone serve s3)', { timeout: 60_000 
   it('refuses writes with bad credentials or to a missing bucket as STORAGE_UNAVAILABLE, which no retry fixes', async () => {
     const bytes = Buffer.from('data');
     const options = { expectedSha256: sha(bytes), expectedBytes: bytes.length };
-    const wrongSecret = new S3Storage({ ...server.config(), secretAccessKey: 'not-the-secret-at-all' });
+    const wrongSecret = new S3Storage({ ...server.config(), secretAccessKey: 'not-the-secret-at-all' }, LOOPBACK);
     await expect(wrongSecret.write('backups', 'refused/data', Readable.from([bytes]), options)).rejects.toMatchObject({
       code: 'STORAGE_UNAVAILABLE',
     });
@@ -253,14 +260,14 @@ describe('S3Storage against a real S3 API (rclone serve s3)', { timeout: 60_000 
     // A refused write still releases its source (a file would stay open otherwise).
     expect(source.destroyed).toBe(true);
     // A network failure stays a plain, retryable error.
-    const unreachable = new S3Storage({ ...server.config(), endpoint: 'http://127.0.0.1:1' });
+    const unreachable = new S3Storage({ ...server.config(), endpoint: 'http://127.0.0.1:1' }, LOOPBACK);
     const error = await unreachable.write('backups', 'x/data', Readable.from([bytes]), options).catch((e) => e);
     expect(error).toBeInstanceOf(Error);
     expect((error as { code?: string }).code).not.toBe('STORAGE_UNAVAILABLE');
   });
 
   it('is what adapterFor builds for an S3 system; an unusable config is STORAGE_UNAVAILABLE', async () => {
-    const adapter = adapterFor({ id: 's3-1', kind: 'S3', config: server.config() });
+    const adapter = adapterFor({ id: 's3-1', kind: 'S3', config: server.config() }, { s3: LOOPBACK });
     expect(adapter).toBeInstanceOf(S3Storage);
     await adapter.check(['backups']);
     expect(() => adapterFor({ id: 's3-2', kind: 'S3', config: { endpoint: 'http://x' } })).toThrow(
@@ -273,5 +280,83 @@ describe('S3Storage against a real S3 API (rclone serve s3)', { timeout: 60_000 
     const fields = Object.entries(adapter as unknown as Record<string, unknown>).filter(([name]) => name !== 'client');
     expect(JSON.stringify(fields)).not.toContain(server.secretAccessKey);
     expect(String(adapter)).not.toContain(server.secretAccessKey);
+  });
+
+  it('answers a port with a non-S3 service and a closed port with the same message; the reason is the cause', async () => {
+    const http = createServer((_request, response) => {
+      response.statusCode = 405;
+      response.end('<html>method not allowed</html>');
+    });
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    try {
+      const listening = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+      const closed = `http://127.0.0.1:${await freePort()}`;
+      const failure = (endpoint: string) =>
+        new S3Storage({ ...server.config(), endpoint }, LOOPBACK).check(['backups']).then(
+          () => undefined,
+          (error: unknown) => error as Error & { code: string; details: object },
+        );
+      const [atService, atNothing] = await Promise.all([failure(listening), failure(closed)]);
+      expect(atService?.code).toBe('STORAGE_UNAVAILABLE');
+      expect(atService?.message).toBe(atNothing?.message);
+      expect(atService?.details).toEqual(atNothing?.details);
+      expect(atService?.message).not.toMatch(/405|ECONNREFUSED|127\.0\.0\.1/);
+      expect(String(atService?.cause)).toMatch(/HTTP 405/);
+      expect(String(atNothing?.cause)).toMatch(/ECONNREFUSED/);
+    } finally {
+      http.close();
+    }
+  });
+
+  it('refuses internal addresses unless allowed: in the endpoint, and where a name resolves when it connects', async () => {
+    const port = new URL(server.endpoint).port;
+    // An address in the endpoint is judged when the adapter is made.
+    expect(() => new S3Storage(server.config())).toThrow(
+      expect.objectContaining({ code: 'STORAGE_UNAVAILABLE', message: expect.stringMatching(/endpoint is refused/) }),
+    );
+    expect(() => new S3Storage({ ...server.config(), endpoint: 'http://[::1]:9000' }, LOOPBACK)).toThrow(
+      /endpoint is refused/,
+    );
+    // A name is judged by what it resolves to at each connection, so a later DNS answer cannot redirect it.
+    const byName = { ...server.config(), endpoint: `http://localhost:${port}` };
+    await expect(new S3Storage(byName).check(['backups'])).rejects.toMatchObject({
+      code: 'STORAGE_UNAVAILABLE',
+      message: expect.stringMatching(/endpoint is refused/),
+    });
+    await new S3Storage(byName, { privateEndpoints: [`localhost:${port}`] }).check(['backups']);
+    await new S3Storage(byName, { privateEndpoints: ['127.0.0.0/8', '::1'] }).check(['backups']);
+  });
+
+  it('checks an endpoint before connecting: internal and unresolvable hosts get one refusal, BAD_USER_INPUT', async () => {
+    const refused = (endpoint: string, allowed: string[] = [], forcePathStyle = true) =>
+      assertS3EndpointAllowed({ endpoint, forcePathStyle }, ['backups'], allowed).then(
+        () => undefined,
+        (error: unknown) => error as Error & { code: string },
+      );
+    const answers = await Promise.all(
+      [
+        'http://127.0.0.1:9000',
+        'http://169.254.169.254',
+        'http://[::1]:9000',
+        'http://[::ffff:127.0.0.1]',
+        'http://[fd00:ec2::254]',
+        'http://10.0.0.1',
+        'http://localhost:9000',
+        'http://0.0.0.0:9000',
+        'http://no-such-host.invalid',
+      ].map((endpoint) => refused(endpoint)),
+    );
+    for (const answer of answers) {
+      expect(answer).toMatchObject({ code: 'BAD_USER_INPUT', details: { field: 'config.endpoint' } });
+      expect(answer?.message).toBe(answers[0]?.message);
+    }
+    expect(answers[0]?.message).toMatch(/ECHELON_S3_PRIVATE_ENDPOINTS/);
+    // Public addresses pass without a connection; allowed internal ones pass too.
+    expect(await refused('https://8.8.8.8')).toBeUndefined();
+    expect(await refused(server.endpoint, ['127.0.0.1'])).toBeUndefined();
+    expect(await refused('http://localhost:9000', ['localhost:9000'])).toBeUndefined();
+    expect(await refused('http://localhost:9001', ['localhost:9000'])).toMatchObject({ code: 'BAD_USER_INPUT' });
+    // Virtual-hosted buckets are hosts of their own: each must resolve to allowed addresses.
+    expect(await refused('http://localhost:9000', ['localhost'], false)).toMatchObject({ code: 'BAD_USER_INPUT' });
   });
 });

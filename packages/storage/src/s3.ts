@@ -1,4 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { type LookupAddress, type LookupOptions, lookup } from 'node:dns';
+import { lookup as lookupAll } from 'node:dns/promises';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
@@ -8,7 +10,6 @@ import {
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
-  HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
@@ -16,7 +17,17 @@ import {
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { DomainError, type S3Config } from '@echelon/domain';
+import {
+  DomainError,
+  isDomainError,
+  isS3EndpointAllowed,
+  type PrivateEndpointRule,
+  parseIpAddress,
+  parsePrivateEndpoints,
+  S3_ENDPOINT_REFUSAL,
+  type S3Config,
+  type S3EndpointTarget,
+} from '@echelon/domain';
 import {
   ChecksumMismatchError,
   type ObjectInfo,
@@ -45,8 +56,80 @@ export interface S3StorageOptions {
   copyPartSize?: number;
   /** How long `check` waits for each bucket before it calls the system unavailable. */
   checkTimeoutMs?: number;
-  /** An existing client (tests); by default one is made from the connection. */
+  /**
+   * ECHELON_S3_PRIVATE_ENDPOINTS: the endpoints that may reach loopback, private, link-local or other internal
+   * addresses. Default: none. Every connection the client makes is held to it, at the moment it resolves the host.
+   */
+  privateEndpoints?: readonly string[];
+  /** An existing client (tests), used as it is: the address guard applies to the clients made here. */
   client?: S3Client;
+}
+
+/** The host and port a client connects to for `endpoint` (`scheme://host[:port]`). */
+export function endpointTarget(endpoint: string): S3EndpointTarget {
+  const url = new URL(endpoint);
+  const port = url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port);
+  return { host: url.hostname.replace(/^\[(.*)\]$/, '$1'), port };
+}
+
+const endpointRefused = (code: 'BAD_USER_INPUT' | 'STORAGE_UNAVAILABLE'): DomainError =>
+  code === 'BAD_USER_INPUT'
+    ? new DomainError('BAD_USER_INPUT', `config.endpoint is refused: ${S3_ENDPOINT_REFUSAL}`, {
+        field: 'config.endpoint',
+      })
+    : new DomainError('STORAGE_UNAVAILABLE', `the S3 endpoint is refused: ${S3_ENDPOINT_REFUSAL}`);
+
+/** Every address `host` resolves to; none when it does not resolve. */
+async function addressesOf(host: string): Promise<string[]> {
+  if (parseIpAddress(host) !== undefined) return [host];
+  try {
+    return (await lookupAll(host, { all: true, verbatim: true })).map((entry) => entry.address);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Refuses an S3 endpoint before anything connects to it (BAD_USER_INPUT): every address its host resolves to, and
+ * with virtual-hosted addressing each bucket's host too, must be public or allowed by `privateEndpoints`. A name
+ * that does not resolve gets the same answer as one that resolves to an internal address, so the refusal cannot
+ * be used to map internal names. Connections are held to the same rule again when they are made (`S3Storage`),
+ * so a name that resolves differently later (DNS rebinding) gains nothing.
+ */
+export async function assertS3EndpointAllowed(
+  connection: Pick<S3Config, 'endpoint' | 'forcePathStyle'>,
+  buckets: readonly string[],
+  privateEndpoints: readonly string[],
+): Promise<void> {
+  const rules = parsePrivateEndpoints(privateEndpoints);
+  const target = endpointTarget(connection.endpoint);
+  const hosts = [target.host];
+  // The SDK puts a bucket into the host name unless told not to, or unless the host is an address.
+  if (!connection.forcePathStyle && parseIpAddress(target.host) === undefined) {
+    hosts.push(...buckets.map((bucket) => `${bucket}.${target.host}`));
+  }
+  for (const host of hosts) {
+    if (!isS3EndpointAllowed(rules, target, await addressesOf(host))) throw endpointRefused('BAD_USER_INPUT');
+  }
+}
+
+type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
+
+/**
+ * A DNS lookup for the HTTP agents that refuses addresses the endpoint may not reach, so the address that is
+ * checked is the address that is connected to.
+ */
+function guardedLookup(target: S3EndpointTarget, rules: readonly PrivateEndpointRule[]) {
+  return (hostname: string, options: LookupOptions, callback: LookupCallback): void => {
+    lookup(hostname, { ...options, all: true }, (error, addresses) => {
+      if (error) return callback(error, []);
+      const resolved = addresses.map((entry) => entry.address);
+      if (!isS3EndpointAllowed(rules, target, resolved)) return callback(endpointRefused('STORAGE_UNAVAILABLE'), []);
+      const first = addresses[0];
+      if (options.all || first === undefined) return callback(null, addresses);
+      callback(null, first.address, first.family);
+    });
+  };
 }
 
 /** S3 error names that mean "this configuration cannot work": retrying will not help until someone fixes it. */
@@ -91,6 +174,12 @@ const isRefusal = (error: unknown): boolean => {
   return REFUSALS.has(nameOf(error)) || status === 401 || status === 403 || status === 301;
 };
 
+/** The code of an S3 error document; HEAD answers, other HTTP services' answers and network errors have none. */
+const s3CodeOf = (error: unknown): string | undefined => {
+  const code = (error as { Code?: unknown } | undefined)?.Code;
+  return typeof code === 'string' && code !== '' ? code : undefined;
+};
+
 const isNotFound = (error: unknown): boolean =>
   statusOf(error) === 404 || nameOf(error) === 'NotFound' || nameOf(error) === 'NoSuchKey';
 
@@ -113,6 +202,13 @@ export class S3Storage implements StorageAdapter {
 
   constructor(connection: S3Config, options: S3StorageOptions = {}) {
     this.endpoint = connection.endpoint;
+    const target = endpointTarget(connection.endpoint);
+    const rules = parsePrivateEndpoints(options.privateEndpoints ?? []);
+    // An address in the endpoint is connected to without a lookup, so it is judged here.
+    if (options.client === undefined && parseIpAddress(target.host) !== undefined) {
+      if (!isS3EndpointAllowed(rules, target, [target.host])) throw endpointRefused('STORAGE_UNAVAILABLE');
+    }
+    const lookupGuard = guardedLookup(target, rules);
     this.client =
       options.client ??
       new S3Client({
@@ -126,7 +222,12 @@ export class S3Storage implements StorageAdapter {
         responseChecksumValidation: 'WHEN_REQUIRED',
         maxAttempts: 3,
         // Idle sockets fail a request instead of hanging it; a whole transfer may take as long as it takes.
-        requestHandler: { connectionTimeout: 10_000, socketTimeout: 120_000 },
+        requestHandler: {
+          connectionTimeout: 10_000,
+          socketTimeout: 120_000,
+          httpAgent: { lookup: lookupGuard },
+          httpsAgent: { lookup: lookupGuard },
+        },
       });
     this.partSize = Math.max(5 * MIB, options.partSize ?? 16 * MIB);
     this.queueSize = Math.max(1, options.queueSize ?? 4);
@@ -372,16 +473,20 @@ export class S3Storage implements StorageAdapter {
   }
 
   /**
-   * Each bucket must exist and accept our writes: HeadBucket, then a tiny probe object written and deleted.
-   * Anything else (missing bucket, refused credentials, unreachable endpoint, no answer in time) is
-   * STORAGE_UNAVAILABLE with the reason.
+   * Each bucket must exist and accept our writes: a listing, then a tiny probe object written and deleted. A
+   * refusal that comes as an S3 error document (no such bucket, credentials refused) is STORAGE_UNAVAILABLE with
+   * that reason. Anything else (nothing listening, no answer in time, an answer that is not S3's) is
+   * STORAGE_UNAVAILABLE with one and the same message, so that the check cannot tell a caller what listens at an
+   * address; the detailed reason is the error's `cause`, for the server log.
    */
   async check(spaces: readonly string[]): Promise<void> {
     for (const space of spaces) {
       const options = { abortSignal: AbortSignal.timeout(this.checkTimeoutMs) };
-      let step = 'HeadBucket';
+      // A listing rather than HeadBucket: HEAD answers carry no error document, so any HTTP service's 404 or 403
+      // would pass for S3's.
+      let step = 'a listing';
       try {
-        await this.client.send(new HeadBucketCommand({ Bucket: space }), options);
+        await this.client.send(new ListObjectsV2Command({ Bucket: space, MaxKeys: 1 }), options);
         const probe = `${S3_TEMP_MARKER}check-${randomUUID()}`;
         step = 'a probe write';
         await this.client.send(
@@ -397,24 +502,28 @@ export class S3Storage implements StorageAdapter {
   }
 
   private unavailable(error: unknown, space: string, step: string): DomainError {
-    const status = statusOf(error);
-    const name = nameOf(error);
-    let reason: string;
-    if (name === 'NoSuchBucket' || (step === 'HeadBucket' && (status === 404 || name === 'NotFound'))) {
-      reason = `bucket "${space}" does not exist; create it first`;
-    } else if (isRefusal(error)) {
-      reason = `access to bucket "${space}" was refused (${explain(error)}) on ${step}; check accessKeyId, secretAccessKey and the bucket's permissions`;
-    } else if (status === undefined) {
+    // The address guard's own refusal says nothing about what listens.
+    if (isDomainError(error)) return error;
+    const code = s3CodeOf(error);
+    if (code === undefined) {
+      const refusal = new DomainError(
+        'STORAGE_UNAVAILABLE',
+        `S3 storage: bucket "${space}" cannot be used: no S3 answer came from the endpoint (it cannot be reached, did not answer in time, or did not answer as an S3 store does); check the endpoint and that the store runs and is reachable from the platform (the platform operator finds the reason in the server log)`,
+        { space },
+      );
+      const name = nameOf(error);
       const timedOut = name === 'TimeoutError' || name === 'AbortError';
-      reason = timedOut
-        ? `no answer within ${this.checkTimeoutMs} ms for bucket "${space}"`
-        : `cannot reach the endpoint for bucket "${space}" (${explain(error)})`;
+      refusal.cause = `${step} of bucket "${space}" at ${this.endpoint}: ${timedOut ? `no answer within ${this.checkTimeoutMs} ms` : explain(error)}`;
+      return refusal;
+    }
+    let reason: string;
+    if (code === 'NoSuchBucket') {
+      reason = `bucket "${space}" does not exist; create it first`;
+    } else if (REFUSALS.has(code)) {
+      reason = `access to bucket "${space}" was refused (${explain(error)}) on ${step}; check accessKeyId, secretAccessKey and the bucket's permissions`;
     } else {
       reason = `bucket "${space}" failed ${step}: ${explain(error)}`;
     }
-    return new DomainError('STORAGE_UNAVAILABLE', `S3 storage at ${this.endpoint}: ${reason}`, {
-      space,
-      s3Error: name,
-    });
+    return new DomainError('STORAGE_UNAVAILABLE', `S3 storage: ${reason}`, { space, s3Error: code });
   }
 }

@@ -55,6 +55,8 @@ export interface ActivityDeps {
   copyRateLimit?: number;
   /** Opens stored storage credentials (S3); defaults to ECHELON_SECRET_KEY from this process's config. */
   secretKey?: Buffer;
+  /** S3 endpoints that may reach internal addresses (ECHELON_S3_PRIVATE_ENDPOINTS); default: none. */
+  s3PrivateEndpoints?: readonly string[];
 }
 
 /** Paces a stream to `bytesPerSecond`, so a copy does not saturate the link or the disk. */
@@ -167,7 +169,10 @@ export function createActivities(deps: ActivityDeps) {
   /** The adapter of a system, its credentials decrypted only in memory and only for this use. */
   const adapterOf = (system: StorageSystem) => {
     if (system.secretConfig !== null) secretKey ??= loadConfig().secretKey;
-    return adapterFor(storageConnectionOf(system, secretKey));
+    // Every connection is held to the platform's address rules again, whatever the endpoint resolved to before.
+    return adapterFor(storageConnectionOf(system, secretKey), {
+      s3: { privateEndpoints: deps.s3PrivateEndpoints ?? [] },
+    });
   };
 
   /** A storage system of the tenant, from `systems` when the caller already read them. */

@@ -68,6 +68,17 @@ export function storageConnectionOf(system: StorageSystem, secretKey: Buffer | u
   return { id: system.id, kind: system.kind, config: { ...settings, ...(secrets as StorageSecrets) } };
 }
 
+/**
+ * Whether a FILESYSTEM system of any tenant, this one included, has one of `roots` as its root or a root inside or
+ * containing one of them. The answer is only yes or no: which system it is, and whose, stays hidden, since the
+ * lookup crosses tenants (`echelon_filesystem_root_taken`, a security-definer function).
+ */
+export async function isFilesystemRootTaken(db: Db, roots: readonly string[]): Promise<boolean> {
+  const rows = await db.$queryRaw<{ taken: boolean }[]>`
+    SELECT echelon_filesystem_root_taken(${[...roots]}::text[]) AS taken`;
+  return rows[0]?.taken === true;
+}
+
 export async function listStorageSystems(db: Db, tenantId: string): Promise<StorageSystemWithSpaces[]> {
   return db.storageSystem.findMany({
     where: { tenantId },

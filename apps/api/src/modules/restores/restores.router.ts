@@ -37,10 +37,9 @@ export function createRestoresRouter(services: Services): express.Router {
         throw new DomainError('NOT_FOUND', 'the copy this restore used cannot be located any more');
       }
       const expected = job.datasetVersion.sha256;
-      const source = await adapterFor(storageConnectionOf(system, services.config.secretKey)).read(
-        space.name,
-        replica.objectKey,
-      );
+      const source = await adapterFor(storageConnectionOf(system, services.config.secretKey), {
+        s3: { privateEndpoints: services.config.s3PrivateEndpoints },
+      }).read(space.name, replica.objectKey);
       res.status(200);
       res.setHeader('Content-Type', 'application/octet-stream');
       res.setHeader('Content-Length', job.datasetVersion.sizeBytes.toString());
