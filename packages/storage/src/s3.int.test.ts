@@ -282,29 +282,43 @@ describe('S3Storage against a real S3 API (rclone serve s3)', { timeout: 60_000 
     expect(String(adapter)).not.toContain(server.secretAccessKey);
   });
 
-  it('answers a port with a non-S3 service and a closed port with the same message; the reason is the cause', async () => {
-    const http = createServer((_request, response) => {
-      response.statusCode = 405;
-      response.end('<html>method not allowed</html>');
-    });
-    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  it('answers HTTP services that are not S3 and a closed port with one message; the reason is the cause', async () => {
+    // What a web server, an admin console or a metadata service might answer: status codes without an S3 error.
+    const services = [403, 404, 405].map((status) =>
+      createServer((_request, response) => {
+        response.statusCode = status;
+        response.end('<html>not here</html>');
+      }),
+    );
+    for (const service of services) await new Promise<void>((resolve) => service.listen(0, '127.0.0.1', resolve));
     try {
-      const listening = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
-      const closed = `http://127.0.0.1:${await freePort()}`;
-      const failure = (endpoint: string) =>
-        new S3Storage({ ...server.config(), endpoint }, LOOPBACK).check(['backups']).then(
-          () => undefined,
-          (error: unknown) => error as Error & { code: string; details: object },
-        );
-      const [atService, atNothing] = await Promise.all([failure(listening), failure(closed)]);
-      expect(atService?.code).toBe('STORAGE_UNAVAILABLE');
-      expect(atService?.message).toBe(atNothing?.message);
-      expect(atService?.details).toEqual(atNothing?.details);
-      expect(atService?.message).not.toMatch(/405|ECONNREFUSED|127\.0\.0\.1/);
-      expect(String(atService?.cause)).toMatch(/HTTP 405/);
-      expect(String(atNothing?.cause)).toMatch(/ECONNREFUSED/);
+      const endpoints = [
+        ...services.map((service) => `http://127.0.0.1:${(service.address() as AddressInfo).port}`),
+        `http://127.0.0.1:${await freePort()}`,
+      ];
+      const failures = await Promise.all(
+        endpoints.map((endpoint) =>
+          new S3Storage({ ...server.config(), endpoint }, LOOPBACK).check(['backups']).then(
+            () => undefined,
+            (error: unknown) => error as Error & { code: string; details: object },
+          ),
+        ),
+      );
+      const [first] = failures;
+      expect(first?.code).toBe('STORAGE_UNAVAILABLE');
+      for (const failure of failures) {
+        expect(failure?.message).toBe(first?.message);
+        expect(failure?.details).toEqual(first?.details);
+      }
+      expect(first?.message).not.toMatch(/40[345]|ECONNREFUSED|127\.0\.0\.1|does not exist|refused/);
+      expect(failures.map((failure) => String(failure?.cause))).toEqual([
+        expect.stringMatching(/HTTP 403/),
+        expect.stringMatching(/NotFound HTTP 404/),
+        expect.stringMatching(/HTTP 405/),
+        expect.stringMatching(/ECONNREFUSED/),
+      ]);
     } finally {
-      http.close();
+      for (const service of services) service.close();
     }
   });
 
