@@ -40,11 +40,19 @@ const VALIDATION_CODES = new Set([
   'PERSISTED_QUERY_NOT_SUPPORTED',
 ]);
 
+/** Stack traces and wrapped exceptions name server paths and code: they stay in the log. */
+function withoutInternals(formatted: GraphQLFormattedError): GraphQLFormattedError {
+  if (formatted.extensions === undefined) return formatted;
+  const { stacktrace: _stacktrace, exception: _exception, ...extensions } = formatted.extensions;
+  return { ...formatted, extensions };
+}
+
 /**
  * Formats every error leaving the API: domain errors keep their code, malformed input becomes
  * BAD_USER_INPUT, anything unexpected is logged and reported without internals.
  */
-export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+export function formatError(received: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const formatted = withoutInternals(received);
   const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
   if (isDomainError(original)) {
     const mapped = toGraphQLError(original);

@@ -11,6 +11,7 @@ import { formatError } from './errors.js';
 import { createExportsRouter } from './modules/exports/index.js';
 import { createRestoresRouter } from './modules/restores/restores.router.js';
 import { createUploadsRouter } from './modules/uploads/index.js';
+import { createRequestBudget } from './query-limits.js';
 import { buildEchelonSchema } from './schema.js';
 import { createDocumentCache, createSharedSubscribe } from './shared-execution.js';
 
@@ -22,6 +23,8 @@ export interface ApiServer {
 /** GraphQL over HTTP and graphql-ws on one port, plus tus uploads and a health probe. */
 export async function createApiServer(services: Services): Promise<ApiServer> {
   const schema = await buildEchelonSchema();
+  // Cost, depth, alias and introspection limits on both transports (docs/api-limits.md).
+  const budget = createRequestBudget(schema, services.config, createDocumentCache());
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
@@ -37,7 +40,7 @@ export async function createApiServer(services: Services): Promise<ApiServer> {
     {
       schema,
       subscribe: createSharedSubscribe(),
-      ...createDocumentCache(),
+      ...budget.ws,
       // The principal is resolved once per connection.
       onConnect: async (ctx) => {
         const principal = await authenticate(services, ctx.connectionParams?.authorization);
@@ -65,8 +68,12 @@ export async function createApiServer(services: Services): Promise<ApiServer> {
   const apollo = new ApolloServer<RequestContext>({
     schema,
     formatError,
-    introspection: true,
+    introspection: budget.apollo.introspection,
+    validationRules: budget.apollo.validationRules,
+    // Never a stack trace or a server path in a response, whatever NODE_ENV says.
+    includeStacktraceInErrorResponses: false,
     plugins: [
+      budget.apollo.plugin,
       ApolloServerPluginDrainHttpServer({ httpServer }),
       {
         async serverWillStart() {
@@ -97,6 +104,7 @@ export async function createApiServer(services: Services): Promise<ApiServer> {
   app.use(
     '/graphql',
     express.json({ limit: '1mb' }),
+    budget.httpGate,
     expressMiddleware(apollo, {
       context: async ({ req }) => createContext(services, await authenticate(services, req.headers.authorization)),
     }),

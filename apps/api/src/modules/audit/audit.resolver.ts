@@ -1,11 +1,14 @@
 import { verifyTenantChains } from '@echelon/db';
 import { Authorized, Ctx, Query, Resolver } from 'type-graphql';
 import { type RequestContext, tenantOf } from '../../context.js';
+import { Expensive } from '../../rate-limit.js';
 import { AuditChainReportView } from './audit.types.js';
 
 @Resolver()
 export class AuditResolver {
   @Authorized('audit:verify')
+  // Reads every row of both of the tenant's chains.
+  @Expensive({ cost: 1000 })
   @Query(() => AuditChainReportView, {
     description:
       "recomputes the tenant's hash chains (replica events, audit entries) and reports the first broken link",

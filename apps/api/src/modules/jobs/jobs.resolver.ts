@@ -1,6 +1,7 @@
 import { encodeJobCursor, type JobWithRelations } from '@echelon/db';
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../../context.js';
+import { Expensive } from '../../rate-limit.js';
 import { toSchemeView } from '../policies/policies.mappers.js';
 import { BackupSchemeView } from '../policies/policies.types.js';
 import { BackupJobFilter, PreviewSchemeInput, RequestBackupInput } from './jobs.inputs.js';
@@ -45,6 +46,8 @@ export class JobsResolver {
   }
 
   @Authorized('scheme:preview')
+  // Reads the assignments, templates and every candidate's capacity, as requestBackup does.
+  @Expensive({ cost: 100 })
   @Query(() => BackupSchemeView)
   async previewScheme(
     @Ctx() context: RequestContext,
