@@ -46,6 +46,24 @@ export async function findUpload(
   return db.upload.findFirst({ where: { id, tenantId: owner.tenantId, identityId: owner.identityId } });
 }
 
+/**
+ * The caller's upload and whether a dataset version already uses it, in one read: what requestBackup checks
+ * before anything is written.
+ */
+export async function findUploadForBackup(
+  db: Db,
+  owner: { tenantId: string; identityId: string },
+  id: string,
+): Promise<{ upload: Upload; used: boolean } | null> {
+  const [row] = await db.$queryRaw<{ upload: unknown; used: boolean }[]>`
+    SELECT to_jsonb(u) AS upload,
+           EXISTS (SELECT 1 FROM dataset_versions v WHERE v.upload_id = u.id AND v.tenant_id = u.tenant_id) AS used
+      FROM uploads u
+     WHERE u.id = ${id} AND u.tenant_id = ${owner.tenantId}::uuid AND u.identity_id = ${owner.identityId}::uuid`;
+  if (row === undefined) return null;
+  return { upload: modelOf<Upload>(row.upload, UPLOAD_TYPES), used: row.used };
+}
+
 export interface AbandonedUpload {
   id: string;
   tenantId: string;
@@ -101,86 +119,123 @@ export interface NewBackupJob {
   idempotencyKey: string | null;
 }
 
+/** snake_case columns of a `to_jsonb(row)` as the Prisma model's fields, with its BigInt and DateTime fields typed. */
+function modelOf<T>(row: unknown, types: { bigint?: readonly string[]; date?: readonly string[] }): T {
+  const source = (typeof row === 'string' ? JSON.parse(row) : row) as Record<string, unknown>;
+  const model: Record<string, unknown> = {};
+  for (const [column, value] of Object.entries(source)) {
+    const field = column.replace(/_([a-z0-9])/g, (_, letter: string) => letter.toUpperCase());
+    if (value !== null && types.bigint?.includes(field)) model[field] = BigInt(value as number | string);
+    else if (value !== null && types.date?.includes(field)) model[field] = new Date(value as string);
+    else model[field] = value;
+  }
+  return model as T;
+}
+
+const UPLOAD_TYPES = { bigint: ['sizeBytes'], date: ['createdAt', 'completedAt'] } as const;
+const JOB_TYPES = { date: ['createdAt', 'completedAt'] } as const;
+const VERSION_TYPES = { bigint: ['sizeBytes'], date: ['createdAt'] } as const;
+const DATASET_TYPES = { date: ['createdAt'] } as const;
+const REPLICA_TYPES = {
+  bigint: ['bytesTotal', 'bytesCopied', 'reservedBytes'],
+  date: ['scheduledAt', 'startedAt', 'completedAt'],
+} as const;
+
+/** A unique index the statement ran into, by name (Prisma reports raw statements' violations in the message). */
+const violates = (error: unknown, index: string): boolean =>
+  error instanceof Error && (error.message.includes(index) || JSON.stringify(error).includes(index));
+
+const IDEMPOTENCY_INDEX = 'backup_jobs_tenant_id_idempotency_key_key';
+
 /**
- * Writes the dataset version, the job, its planned replicas and their first events in one transaction.
- * With an idempotency key already used in this tenant, returns that job and writes nothing.
+ * Writes the dataset (if new), its next version, the job, its planned replicas and their PLANNED events in one
+ * statement, and returns them: one round trip, atomic without a transaction block, and the events' insert
+ * trigger holds the tenant's chain-head lock only to the end of that statement's commit. With an idempotency
+ * key already used in this tenant (also by a request racing this one), returns that job and writes nothing.
+ * `identity` and `templateVersion` are the caller's rows, returned as the job's relations.
  */
 export async function createBackupJob(
   db: Db,
   tenantId: string,
-  input: NewBackupJob,
+  input: NewBackupJob & { identity: Identity; templateVersion: PolicyTemplateVersion },
 ): Promise<{ job: JobWithRelations; created: boolean }> {
-  if (input.idempotencyKey !== null) {
-    const existing = await db.backupJob.findFirst({
-      where: { tenantId, idempotencyKey: input.idempotencyKey },
-      include: JOB_INCLUDE,
-    });
-    if (existing !== null) return { job: existing, created: false };
-  }
+  const existingJob = async () =>
+    input.idempotencyKey === null
+      ? null
+      : db.backupJob.findFirst({ where: { tenantId, idempotencyKey: input.idempotencyKey }, include: JOB_INCLUDE });
+  const existing = await existingJob();
+  if (existing !== null) return { job: existing, created: false };
   if (input.upload.sha256 === null || input.upload.completedAt === null) {
     throw new DomainError(
       'BAD_USER_INPUT',
       `upload ${input.upload.id} is not complete yet; finish the tus upload first`,
     );
   }
+  const placements = [input.scheme.primary, ...input.scheme.secondaries];
   const jobId = randomUUID();
-  await db.$transaction(async (tx) => {
-    const dataset = await tx.dataset.upsert({
-      where: { tenantId_identityId_key: { tenantId, identityId: input.identityId, key: input.datasetKey } },
-      create: { tenantId, identityId: input.identityId, key: input.datasetKey },
-      update: {},
-    });
-    // Serialise version numbering per dataset.
-    await tx.$queryRaw`SELECT id FROM datasets WHERE id = ${dataset.id}::uuid FOR UPDATE`;
-    const last = await tx.datasetVersion.findFirst({
-      where: { datasetId: dataset.id },
-      orderBy: { number: 'desc' },
-      select: { number: true },
-    });
-    const version = await tx.datasetVersion.create({
-      data: {
-        tenantId,
-        datasetId: dataset.id,
-        number: (last?.number ?? 0) + 1,
-        sizeBytes: input.upload.sizeBytes,
-        sha256: input.upload.sha256 as string,
-        uploadId: input.upload.id,
-      },
-    });
-    await tx.backupJob.create({
-      data: {
-        id: jobId,
-        tenantId,
-        identityId: input.identityId,
-        datasetVersionId: version.id,
-        templateVersionId: input.templateVersionId,
-        scheme: input.scheme as unknown as Prisma.InputJsonValue,
-        workflowId: workflowIdFor(tenantId, jobId),
-        idempotencyKey: input.idempotencyKey,
-      },
-    });
-    // The replicas and their PLANNED events, last and in one statement: the events' insert trigger takes the
-    // tenant's chain-head lock, which every event of the tenant waits for until this transaction commits. Written
-    // first (as it was), the lock stayed held across five more round trips to this process.
-    const placements = [input.scheme.primary, ...input.scheme.secondaries];
-    await tx.$executeRaw`
-      WITH planned AS (
+  try {
+    const [row] = await db.$queryRaw<{ job: unknown; version: unknown; dataset: unknown; replicas: unknown }[]>`
+      WITH dataset AS (
+        -- The upsert waits for any other request numbering this dataset and then increments the number it
+        -- left: the versions of one dataset are numbered one by one.
+        INSERT INTO datasets (tenant_id, identity_id, key, latest_version)
+        VALUES (${tenantId}::uuid, ${input.identityId}::uuid, ${input.datasetKey}, 1)
+        ON CONFLICT (tenant_id, identity_id, key) DO UPDATE SET latest_version = datasets.latest_version + 1
+        RETURNING *
+      ), version AS (
+        INSERT INTO dataset_versions (tenant_id, dataset_id, number, size_bytes, sha256, upload_id)
+        SELECT ${tenantId}::uuid, d.id, d.latest_version, ${input.upload.sizeBytes}, ${input.upload.sha256},
+               ${input.upload.id}
+          FROM dataset d
+        RETURNING *
+      ), job AS (
+        INSERT INTO backup_jobs (id, tenant_id, identity_id, dataset_version_id, template_version_id, scheme,
+                                 workflow_id, idempotency_key)
+        SELECT ${jobId}::uuid, ${tenantId}::uuid, ${input.identityId}::uuid, v.id, ${input.templateVersionId}::uuid,
+               ${JSON.stringify(input.scheme)}::jsonb, ${workflowIdFor(tenantId, jobId)}, ${input.idempotencyKey}
+          FROM version v
+        RETURNING *
+      ), planned AS (
         INSERT INTO replicas (tenant_id, job_id, role, "order", storage_system_id, space_id, bytes_total)
-        SELECT ${tenantId}::uuid, ${jobId}::uuid,
+        SELECT ${tenantId}::uuid, j.id,
                (CASE WHEN placement.ord = 0 THEN 'PRIMARY' ELSE 'SECONDARY' END)::"ReplicaRole",
                placement.ord, placement.system, placement.space, ${input.upload.sizeBytes}
-        FROM unnest(${placements.map((_, order) => order)}::int[], ${placements.map((p) => p.storageSystemId)}::uuid[],
-                    ${placements.map((p) => p.spaceId)}::uuid[]) AS placement(ord, system, space)
-        RETURNING id, tenant_id, job_id, "order", bytes_copied
+          FROM job j,
+               unnest(${placements.map((_, order) => order)}::int[],
+                      ${placements.map((placement) => placement.storageSystemId)}::uuid[],
+                      ${placements.map((placement) => placement.spaceId)}::uuid[]) AS placement(ord, system, space)
+        RETURNING *
+      ), events AS (
+        INSERT INTO replica_events (tenant_id, job_id, replica_id, status, bytes_copied, message)
+        SELECT tenant_id, job_id, id, 'PLANNED'::"ReplicaStatus", bytes_copied,
+               CASE WHEN "order" = 0 THEN 'planned as primary' ELSE 'planned as secondary ' || "order" END
+          FROM planned ORDER BY "order"
+        RETURNING id
       )
-      INSERT INTO replica_events (tenant_id, job_id, replica_id, status, bytes_copied, message)
-      SELECT tenant_id, job_id, id, 'PLANNED'::"ReplicaStatus", bytes_copied,
-             CASE WHEN "order" = 0 THEN 'planned as primary' ELSE 'planned as secondary ' || "order" END
-      FROM planned ORDER BY "order"`;
-  });
-  // Read after the commit, outside the lock.
-  const job = await db.backupJob.findFirstOrThrow({ where: { id: jobId, tenantId }, include: JOB_INCLUDE });
-  return { job, created: true };
+      SELECT (SELECT to_jsonb(j) FROM job j) AS job,
+             (SELECT to_jsonb(v) FROM version v) AS version,
+             (SELECT to_jsonb(d) FROM dataset d) AS dataset,
+             (SELECT jsonb_agg(to_jsonb(p) ORDER BY p."order") FROM planned p) AS replicas,
+             (SELECT count(*) FROM events) AS events`;
+    if (row === undefined) throw new Error('creating the backup job returned no row');
+    const dataset = modelOf<Dataset>(row.dataset, DATASET_TYPES);
+    const version = modelOf<DatasetVersion>(row.version, VERSION_TYPES);
+    const replicaRows = (typeof row.replicas === 'string' ? JSON.parse(row.replicas) : row.replicas) as unknown[];
+    const job: JobWithRelations = {
+      ...modelOf<BackupJob>(row.job, JOB_TYPES),
+      identity: input.identity,
+      templateVersion: input.templateVersion,
+      replicas: replicaRows.map((replica) => modelOf<Replica>(replica, REPLICA_TYPES)),
+      datasetVersion: { ...version, dataset },
+    };
+    return { job, created: true };
+  } catch (error) {
+    if (input.idempotencyKey !== null && violates(error, IDEMPOTENCY_INDEX)) {
+      const raced = await existingJob();
+      if (raced !== null) return { job: raced, created: false };
+    }
+    throw error;
+  }
 }
 
 export async function getJob(db: Db, tenantId: string, jobId: string): Promise<JobWithRelations | null> {

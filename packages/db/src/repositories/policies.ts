@@ -18,18 +18,23 @@ export const toTemplateVersion = (row: PolicyTemplateVersion): TemplateVersion =
 export async function loadPolicyContext(
   db: Db,
   tenantId: string,
-): Promise<{ assignments: Assignment[]; templates: Map<string, TemplateVersion>; versionIds: Map<string, string> }> {
+): Promise<{
+  assignments: Assignment[];
+  templates: Map<string, TemplateVersion>;
+  /** Each template's latest version as stored: what a job records, without reading it again. */
+  versions: Map<string, PolicyTemplateVersion>;
+}> {
   const [assignments, templates] = await Promise.all([
     db.policyAssignment.findMany({ where: { tenantId } }),
     db.policyTemplate.findMany({ where: { tenantId }, include: { versions: true } }),
   ]);
   const latest = new Map<string, TemplateVersion>();
-  const versionIds = new Map<string, string>();
+  const versions = new Map<string, PolicyTemplateVersion>();
   for (const template of templates) {
     const version = template.versions.find((candidate) => candidate.version === template.latestVersion);
     if (version === undefined) continue;
     latest.set(template.id, toTemplateVersion(version));
-    versionIds.set(template.id, version.id);
+    versions.set(template.id, version);
   }
   return {
     assignments: assignments.map((row) => ({
@@ -42,7 +47,7 @@ export async function loadPolicyContext(
       createdAt: row.createdAt,
     })),
     templates: latest,
-    versionIds,
+    versions,
   };
 }
 

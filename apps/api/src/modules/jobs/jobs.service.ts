@@ -4,8 +4,7 @@ import {
   getReplica,
   createBackupJob,
   findIdentity,
-  findTemplateVersion,
-  findUpload,
+  findUploadForBackup,
   getJob,
   jobOwner,
   type JobWithRelations,
@@ -65,9 +64,8 @@ async function resolveFor(
     templates: policies.templates,
     storage,
   });
-  const versionId = policies.versionIds.get(scheme.templateId);
-  const templateVersion = versionId ? await findTemplateVersion(context.db, tenant.id, versionId) : null;
-  if (templateVersion === null)
+  const templateVersion = policies.versions.get(scheme.templateId);
+  if (templateVersion === undefined)
     throw new DomainError('NO_POLICY', `template ${scheme.templateId} has no published version`);
   return { scheme, templateVersion };
 }
@@ -122,12 +120,13 @@ export async function requestBackup(context: RequestContext, input: RequestBacku
     }
   }
   // Only the identity that staged the bytes may back them up, even on another identity's behalf.
-  const upload = await findUpload(
+  const staged = await findUploadForBackup(
     context.db,
     { tenantId: tenant.id, identityId: tenantOf(context).identity.id },
     requireKnownIdShape(input.uploadId as string, 'upload'),
   );
-  if (upload === null) throw new DomainError('NOT_FOUND', `upload ${input.uploadId} does not exist`);
+  if (staged === null) throw new DomainError('NOT_FOUND', `upload ${input.uploadId} does not exist`);
+  const { upload, used } = staged;
   if (upload.completedAt === null || upload.sha256 === null) {
     throw new DomainError(
       'BAD_USER_INPUT',
@@ -137,11 +136,7 @@ export async function requestBackup(context: RequestContext, input: RequestBacku
       },
     );
   }
-  const used = await context.db.datasetVersion.findFirst({
-    where: { tenantId: tenant.id, uploadId: upload.id },
-    select: { id: true },
-  });
-  if (used !== null) {
+  if (used) {
     throw new DomainError(
       'CONFLICT',
       `upload ${upload.id} was already backed up; upload the data again for a new version`,
@@ -150,9 +145,11 @@ export async function requestBackup(context: RequestContext, input: RequestBacku
   const { scheme, templateVersion } = await resolveFor(context, subject, Number(upload.sizeBytes), dataClass);
   const { job } = await createBackupJob(context.db, tenant.id, {
     identityId: subject.id,
+    identity: subject,
     datasetKey: input.datasetKey,
     upload,
     templateVersionId: templateVersion.id,
+    templateVersion,
     scheme,
     idempotencyKey,
   });

@@ -1,0 +1,119 @@
+import path from 'node:path';
+import {
+  capacityMap,
+  completeUpload,
+  createBackupJob,
+  getJob,
+  loadPolicyContext,
+  recordUpload,
+  type SeededTenant,
+  seedTenant,
+} from '@echelon/db';
+import { resolveScheme } from '@echelon/domain';
+import { gqlOk, randomData, sha256, startTestStack, type TestStack, uploadBytes } from '@echelon/stack';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/**
+ * requestBackup writes a job with one statement: the rows it answers with must be exactly what a later read finds,
+ * versions of one dataset stay numbered one by one under concurrent requests, and one idempotency key still makes
+ * one job when its requests race.
+ */
+
+let env: TestStack;
+let tenant: SeededTenant;
+const REQUEST = 'mutation($input: RequestBackupInput!) { requestBackup(input: $input) { id version status } }';
+
+beforeAll(async () => {
+  env = await startTestStack();
+  tenant = await seedTenant(env.db, {
+    slug: 'request-backup',
+    name: 'Request backup',
+    storageRoot: path.join(env.dataDir, 'storage', 'request-backup'),
+    copies: 3,
+    delaySeconds: 3600,
+  });
+});
+
+afterAll(async () => {
+  await env?.stop();
+});
+
+describe('requestBackup in one statement', () => {
+  it('answers with the same job, replicas and version that reading them back gives', async () => {
+    const bytes = randomData(1234);
+    const uploadId = `direct-${Date.now()}`;
+    await recordUpload(env.db, {
+      id: uploadId,
+      tenantId: tenant.tenant.id,
+      identityId: tenant.adminIdentityId,
+      sizeBytes: bytes.length,
+      stagingPath: path.join(env.dataDir, 'unused'),
+    });
+    await completeUpload(env.db, uploadId, sha256(bytes));
+    const upload = await env.db.upload.findUniqueOrThrow({ where: { id: uploadId } });
+    const identity = await env.db.identity.findUniqueOrThrow({ where: { id: tenant.adminIdentityId } });
+    const [policies, storage] = await Promise.all([
+      loadPolicyContext(env.db, tenant.tenant.id),
+      capacityMap(env.db, tenant.tenant.id),
+    ]);
+    const scheme = resolveScheme({
+      requester: { identityId: identity.id, externalId: identity.externalId, groups: identity.groups },
+      request: { sizeBytes: bytes.length, dataClass: null },
+      assignments: policies.assignments,
+      templates: policies.templates,
+      storage,
+    });
+    const templateVersion = policies.versions.get(scheme.templateId);
+    if (templateVersion === undefined) throw new Error('the seeded template has no version');
+    const { job, created } = await createBackupJob(env.db, tenant.tenant.id, {
+      identityId: identity.id,
+      identity,
+      datasetKey: 'direct/one',
+      upload,
+      templateVersionId: templateVersion.id,
+      templateVersion,
+      scheme,
+      idempotencyKey: null,
+    });
+    expect(created).toBe(true);
+    expect(job.replicas).toHaveLength(3);
+    // Every field, every type (BigInt, Date, null), as Prisma reads the rows.
+    expect(job).toEqual(await getJob(env.db, tenant.tenant.id, job.id));
+    const events = await env.db.replicaEvent.findMany({ where: { jobId: job.id }, orderBy: { id: 'asc' } });
+    expect(events.map((event) => event.message)).toEqual([
+      'planned as primary',
+      'planned as secondary 1',
+      'planned as secondary 2',
+    ]);
+  });
+
+  it('numbers the versions of one dataset 1…N when N requests for it arrive at once', async () => {
+    const uploads = await Promise.all(
+      Array.from({ length: 12 }, () => uploadBytes(env.apiUrl, tenant.apiKey, randomData(100))),
+    );
+    const answers = await Promise.all(
+      uploads.map((uploadId) =>
+        gqlOk<{ requestBackup: { id: string; version: number } }>(env.apiUrl, tenant.apiKey, REQUEST, {
+          input: { datasetKey: 'busy/dataset', uploadId },
+        }),
+      ),
+    );
+    const versions = answers.map(({ requestBackup }) => requestBackup.version).sort((a, b) => a - b);
+    expect(versions).toEqual(Array.from({ length: 12 }, (_, index) => index + 1));
+    expect(new Set(answers.map(({ requestBackup }) => requestBackup.id)).size).toBe(12);
+  });
+
+  it('makes one job for one idempotency key, also when its requests race', async () => {
+    const uploadId = await uploadBytes(env.apiUrl, tenant.apiKey, randomData(100));
+    const idempotencyKey = `race-${Date.now()}`;
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        gqlOk<{ requestBackup: { id: string } }>(env.apiUrl, tenant.apiKey, REQUEST, {
+          input: { datasetKey: 'race/dataset', uploadId, idempotencyKey },
+        }),
+      ),
+    );
+    expect(new Set(answers.map(({ requestBackup }) => requestBackup.id)).size).toBe(1);
+    expect(await env.db.backupJob.count({ where: { tenantId: tenant.tenant.id, idempotencyKey } })).toBe(1);
+  });
+});
