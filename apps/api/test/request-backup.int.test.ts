@@ -65,6 +65,12 @@ describe('requestBackup in one statement', () => {
     });
     const templateVersion = policies.versions.get(scheme.templateId);
     if (templateVersion === undefined) throw new Error('the seeded template has no version');
+    // The policy read (one statement, JSON rows) gives what Prisma gives.
+    expect(templateVersion).toEqual(
+      await env.db.policyTemplateVersion.findUniqueOrThrow({ where: { id: tenant.template.id } }),
+    );
+    const stored = await env.db.policyAssignment.findMany({ where: { tenantId: tenant.tenant.id } });
+    expect(policies.assignments).toEqual(stored.map(({ tenantId: _tenant, ...assignment }) => assignment));
     const { job, created } = await createBackupJob(env.db, tenant.tenant.id, {
       identityId: identity.id,
       identity,

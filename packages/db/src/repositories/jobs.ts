@@ -12,6 +12,7 @@ import {
   workflowIdFor,
 } from '@echelon/domain';
 import { type Db, Prisma } from '../client.js';
+import { modelOf } from '../rows.js';
 import type {
   BackupJob,
   Dataset,
@@ -117,19 +118,6 @@ export interface NewBackupJob {
   templateVersionId: string;
   scheme: ResolvedScheme;
   idempotencyKey: string | null;
-}
-
-/** snake_case columns of a `to_jsonb(row)` as the Prisma model's fields, with its BigInt and DateTime fields typed. */
-function modelOf<T>(row: unknown, types: { bigint?: readonly string[]; date?: readonly string[] }): T {
-  const source = (typeof row === 'string' ? JSON.parse(row) : row) as Record<string, unknown>;
-  const model: Record<string, unknown> = {};
-  for (const [column, value] of Object.entries(source)) {
-    const field = column.replace(/_([a-z0-9])/g, (_, letter: string) => letter.toUpperCase());
-    if (value !== null && types.bigint?.includes(field)) model[field] = BigInt(value as number | string);
-    else if (value !== null && types.date?.includes(field)) model[field] = new Date(value as string);
-    else model[field] = value;
-  }
-  return model as T;
 }
 
 const UPLOAD_TYPES = { bigint: ['sizeBytes'], date: ['createdAt', 'completedAt'] } as const;

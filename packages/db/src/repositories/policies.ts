@@ -1,6 +1,7 @@
 import type { Assignment, TemplateVersion } from '@echelon/domain';
 import type { Db } from '../client.js';
-import type { PolicyTemplateVersion } from '../generated/prisma/client.js';
+import type { PolicyAssignment, PolicyTemplateVersion } from '../generated/prisma/client.js';
+import { modelOf } from '../rows.js';
 
 export const toTemplateVersion = (row: PolicyTemplateVersion): TemplateVersion => ({
   templateId: row.templateId,
@@ -14,7 +15,10 @@ export const toTemplateVersion = (row: PolicyTemplateVersion): TemplateVersion =
   dataClass: row.dataClass,
 });
 
-/** Everything scheme resolution needs: the tenant's assignments and each template's latest version. */
+/**
+ * Everything scheme resolution needs, in one statement: the tenant's assignments and each template's latest
+ * version (older versions are not read).
+ */
 export async function loadPolicyContext(
   db: Db,
   tenantId: string,
@@ -24,31 +28,33 @@ export async function loadPolicyContext(
   /** Each template's latest version as stored: what a job records, without reading it again. */
   versions: Map<string, PolicyTemplateVersion>;
 }> {
-  const [assignments, templates] = await Promise.all([
-    db.policyAssignment.findMany({ where: { tenantId } }),
-    db.policyTemplate.findMany({ where: { tenantId }, include: { versions: true } }),
-  ]);
-  const latest = new Map<string, TemplateVersion>();
+  const [row] = await db.$queryRaw<{ assignments: unknown[]; versions: unknown[] }[]>`
+    SELECT (SELECT coalesce(jsonb_agg(to_jsonb(a) ORDER BY a.created_at, a.id), '[]'::jsonb)
+              FROM policy_assignments a WHERE a.tenant_id = ${tenantId}::uuid) AS assignments,
+           (SELECT coalesce(jsonb_agg(to_jsonb(v)), '[]'::jsonb)
+              FROM policy_templates t
+              JOIN policy_template_versions v ON v.template_id = t.id AND v.version = t.latest_version
+             WHERE t.tenant_id = ${tenantId}::uuid) AS versions`;
+  const templates = new Map<string, TemplateVersion>();
   const versions = new Map<string, PolicyTemplateVersion>();
-  for (const template of templates) {
-    const version = template.versions.find((candidate) => candidate.version === template.latestVersion);
-    if (version === undefined) continue;
-    latest.set(template.id, toTemplateVersion(version));
-    versions.set(template.id, version);
+  for (const json of row?.versions ?? []) {
+    const version = modelOf<PolicyTemplateVersion>(json, { date: ['createdAt'] });
+    templates.set(version.templateId, toTemplateVersion(version));
+    versions.set(version.templateId, version);
   }
-  return {
-    assignments: assignments.map((row) => ({
-      id: row.id,
-      templateId: row.templateId,
-      identityId: row.identityId,
-      group: row.group,
-      tenantDefault: row.tenantDefault,
-      dataClass: row.dataClass,
-      createdAt: row.createdAt,
-    })),
-    templates: latest,
-    versions,
-  };
+  const assignments = (row?.assignments ?? []).map((json) => {
+    const assignment = modelOf<PolicyAssignment>(json, { date: ['createdAt'] });
+    return {
+      id: assignment.id,
+      templateId: assignment.templateId,
+      identityId: assignment.identityId,
+      group: assignment.group,
+      tenantDefault: assignment.tenantDefault,
+      dataClass: assignment.dataClass,
+      createdAt: assignment.createdAt,
+    };
+  });
+  return { assignments, templates, versions };
 }
 
 export async function findTemplateVersion(
