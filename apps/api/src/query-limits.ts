@@ -11,6 +11,7 @@ import {
   getNamedType,
   getNullableType,
   getOperationAST,
+  parse,
   isAbstractType,
   isEnumType,
   isInputObjectType,
@@ -375,11 +376,14 @@ export function createRequestBudget(schema: GraphQLSchema, config: BudgetConfig,
   ];
   const ruled = new WeakMap<DocumentNode, ReadonlyArray<GraphQLError>>();
 
-  const refusals = (request: { query?: unknown; operationName?: unknown; variables?: unknown }): GraphQLError[] => {
+  const refusals = (
+    request: { query?: unknown; operationName?: unknown; variables?: unknown },
+    parseText: (text: string) => DocumentNode,
+  ): GraphQLError[] => {
     if (typeof request.query !== 'string') return [];
     let document: DocumentNode;
     try {
-      document = documents.parse(request.query);
+      document = parseText(request.query);
     } catch {
       // Not GraphQL: the transport's own parse reports it.
       return [];
@@ -389,7 +393,8 @@ export function createRequestBudget(schema: GraphQLSchema, config: BudgetConfig,
 
   /**
    * Before authentication: a request over budget costs no key check and no database work. GET requests carry
-   * the variables as JSON text.
+   * the variables as JSON text. Parsed afresh: the document cache keeps 1000 texts, and HTTP bodies of up to
+   * 1 MB from anyone would make that a gigabyte; Apollo keeps its own, size-bounded, for what it runs.
    */
   const httpGate: RequestHandler = (req, res, next) => {
     const fields = requestFields(req.method === 'GET' ? req.query : req.body);
@@ -401,7 +406,7 @@ export function createRequestBudget(schema: GraphQLSchema, config: BudgetConfig,
         variables = undefined;
       }
     }
-    const errors = refusals({ ...fields, variables });
+    const errors = refusals({ ...fields, variables }, (text) => parse(text));
     if (errors.length === 0) {
       next();
       return;
@@ -451,7 +456,7 @@ export function createRequestBudget(schema: GraphQLSchema, config: BudgetConfig,
         _id: string,
         payload: { query?: unknown; operationName?: unknown; variables?: unknown },
       ) {
-        const errors = refusals(payload);
+        const errors = refusals(payload, documents.parse);
         return errors.length > 0 ? errors : undefined;
       },
     },
