@@ -29,7 +29,8 @@ export async function createApiServer(services: Services): Promise<ApiServer> {
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
 
-  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
+  // A message no larger than an HTTP body (ws allows 100 MiB): the document cache keeps up to 1000 texts.
+  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: 1024 * 1024 });
   // Open connections by API key, so that a revocation (from any API process) closes them at once.
   const socketsByKey = new Map<string, Set<WebSocket>>();
   const stopRevocations = services.hub.onKeyRevoked(({ apiKeyId }) => {
