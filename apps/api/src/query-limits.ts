@@ -431,8 +431,11 @@ export function createRequestBudget(schema: GraphQLSchema, config: BudgetConfig,
   };
 
   return {
-    /** Apollo's options: its own introspection switch agrees with the rule. */
-    apollo: { introspection: config.introspection !== 'off', validationRules: rules, plugin: apolloPlugin },
+    /**
+     * Apollo's options. Its own introspection switch stays on: the rule above refuses introspection, once and in
+     * our words (Apollo's own refusal would add a second error that tells clients how to configure the server).
+     */
+    apollo: { introspection: true, validationRules: rules, plugin: apolloPlugin },
     httpGate,
     /**
      * graphql-ws's parse, validate and onSubscribe: the cached validation with the budget rules after it (each
