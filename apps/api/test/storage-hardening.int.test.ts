@@ -194,6 +194,22 @@ describe('storage registration cannot reach the host (real stack)', () => {
     expect(sibling).toBeUndefined();
   });
 
+  it('lets one of several overlapping registrations sent at once through, not two', async () => {
+    const base = path.join(host, 'race');
+    const roots = [base, path.join(base, 'inner'), path.join(base, 'inner', 'deeper'), base, path.join(base, 'other')];
+    const results = await Promise.all(
+      roots.map((root, index) => register(index % 2 === 0 ? a : b, 'FILESYSTEM', { root }, 'space')),
+    );
+    const accepted = results.filter((error) => error === undefined);
+    expect(accepted).toHaveLength(1);
+    for (const error of results.filter((result) => result !== undefined)) {
+      expect(error?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'config.root' });
+    }
+    const rows = await env.db.storageSystem.findMany({ where: { kind: 'FILESYSTEM' } });
+    const under = rows.filter((row) => `${(row.config as { root: string }).root}/`.startsWith(`${base}/`));
+    expect(under).toHaveLength(1);
+  });
+
   it('a check does not touch a root the platform no longer allows, and reports it unhealthy', async () => {
     const [system] = a.storageSystems;
     if (system === undefined) throw new Error('seeded without storage');

@@ -348,3 +348,7 @@ export function isS3EndpointAllowed(
     return nonPublicRangeOf(address) === undefined || isPrivateAddressAllowed(rules, endpoint, address);
   });
 }
+
+/** The refusal of a FILESYSTEM root that another system (of any tenant) already uses: it names neither. */
+export const FILESYSTEM_ROOT_TAKEN =
+  'config.root overlaps a storage system already registered on this platform (it is the same directory, inside it, or contains it); choose a directory of its own';

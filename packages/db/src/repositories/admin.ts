@@ -1,5 +1,6 @@
 import {
   DomainError,
+  FILESYSTEM_ROOT_TAKEN,
   type SpaceInput,
   type ValidTemplate,
   validateAssignment,
@@ -20,7 +21,13 @@ import type {
 } from '../generated/prisma/client.js';
 import { type Actor, appendAudit } from './audit.js';
 import { forgetApiKey } from './identities.js';
-import { requireSecretKey, sealStorageSecrets, type StorageSecrets, type StorageSystemWithSpaces } from './storage.js';
+import {
+  isFilesystemRootTaken,
+  requireSecretKey,
+  sealStorageSecrets,
+  type StorageSecrets,
+  type StorageSystemWithSpaces,
+} from './storage.js';
 
 /** A unique-constraint violation becomes CONFLICT with a message that says what clashed. */
 async function conflictOnDuplicate<T>(work: Promise<T>, message: string): Promise<T> {
@@ -157,6 +164,9 @@ export async function revokeApiKeyAudited(
  * Registers a storage system with its spaces and an audit entry. `secrets` (S3: `{ secretAccessKey }`) are sealed
  * with `secretKey` into `secret_config`; `config` must hold no secret, since it is stored and audited as it is.
  */
+/** The advisory lock FILESYSTEM registrations take in turn (an arbitrary, fixed number). */
+const FILESYSTEM_REGISTRATION_LOCK = 7_301_202_612;
+
 export async function createStorageSystemAudited(
   db: Db,
   actor: Actor,
@@ -184,6 +194,14 @@ export async function createStorageSystemAudited(
         );
   return conflictOnDuplicate(
     tx(db, async (client) => {
+      if (input.kind === 'FILESYSTEM') {
+        // Registrations of FILESYSTEM roots take turns, so that two overlapping ones sent at once cannot both pass
+        // the overlap check (which the API also makes before it touches the disk).
+        await client.$executeRaw`SELECT pg_advisory_xact_lock(${FILESYSTEM_REGISTRATION_LOCK})`;
+        if (await isFilesystemRootTaken(client, [String(input.config.root)])) {
+          throw new DomainError('BAD_USER_INPUT', FILESYSTEM_ROOT_TAKEN, { field: 'config.root' });
+        }
+      }
       const system = await client.storageSystem.create({
         data: {
           id,

@@ -73,7 +73,7 @@ export function storageConnectionOf(system: StorageSystem, secretKey: Buffer | u
  * containing one of them. The answer is only yes or no: which system it is, and whose, stays hidden, since the
  * lookup crosses tenants (`echelon_filesystem_root_taken`, a security-definer function).
  */
-export async function isFilesystemRootTaken(db: Db, roots: readonly string[]): Promise<boolean> {
+export async function isFilesystemRootTaken(db: Pick<Db, '$queryRaw'>, roots: readonly string[]): Promise<boolean> {
   const rows = await db.$queryRaw<{ taken: boolean }[]>`
     SELECT echelon_filesystem_root_taken(${[...roots]}::text[]) AS taken`;
   return rows[0]?.taken === true;

@@ -1,6 +1,12 @@
 import type { EchelonConfig } from '@echelon/config';
 import { type Db, isFilesystemRootTaken } from '@echelon/db';
-import { DomainError, type FilesystemPlacement, filesystemRootRefusal, isDomainError } from '@echelon/domain';
+import {
+  DomainError,
+  FILESYSTEM_ROOT_TAKEN,
+  type FilesystemPlacement,
+  filesystemRootRefusal,
+  isDomainError,
+} from '@echelon/domain';
 import { realLocation, type StorageAdapter } from '@echelon/storage';
 
 const badRoot = (message: string) => new DomainError('BAD_USER_INPUT', message, { field: 'config.root' });
@@ -37,9 +43,7 @@ export async function placeFilesystemRoot(config: EchelonConfig, db: Db, request
   if (refusal !== undefined) throw badRoot(refusal);
   // Older rows may name their root through a link: the path as given is compared as well.
   if (await isFilesystemRootTaken(db, [...new Set([root, requested])])) {
-    throw badRoot(
-      'config.root overlaps a storage system already registered on this platform (it is the same directory, inside it, or contains it); choose a directory of its own',
-    );
+    throw badRoot(FILESYSTEM_ROOT_TAKEN);
   }
   return root;
 }
