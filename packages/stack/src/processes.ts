@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from '@echelon/config';
 
@@ -29,11 +30,11 @@ exit "$status"
 `;
 
 /**
- * Stops `pid` (SIGINT, PostgreSQL's fast shutdown) once this process is gone, for servers that a library
- * spawned for us: a detached watcher holding our pipe, like the guard above.
+ * Sends `pid` the signal (SIGINT: PostgreSQL's fast shutdown) once this process is gone, for servers that run
+ * without the guard above: a detached watcher holding our pipe, like the guard's.
  */
-export function stopWhenParentDies(pid: number): { release(): void } {
-  const watcher = spawn('/bin/sh', ['-c', `cat >/dev/null; kill -INT ${pid} 2>/dev/null`], {
+export function stopWhenParentDies(pid: number, signal: NodeJS.Signals = 'SIGINT'): { release(): void } {
+  const watcher = spawn('/bin/sh', ['-c', `cat >/dev/null; kill -${signal.replace(/^SIG/, '')} ${pid} 2>/dev/null`], {
     stdio: ['pipe', 'ignore', 'ignore'],
     detached: true,
   });
@@ -50,7 +51,37 @@ export interface ServiceProcess {
   child: ChildProcess;
   /** Resolves with the exit code once the process is gone. */
   exited: Promise<number | null>;
+  /** True once `stop` was called: an exit after that is no crash. */
+  readonly stopRequested: boolean;
+  /** How the process ended, for a log line: `code 1`, `signal SIGKILL`; undefined while it runs. */
+  exitDescription(): string | undefined;
+  /** Asks the process to stop (its stop signal), and kills its process group if it is not gone in time. */
   stop(timeoutMs?: number): Promise<void>;
+}
+
+/** Every child started here that still runs, for a forced stop. */
+const running = new Set<ServiceProcess>();
+
+/** SIGKILLs the process group of every child started here that still runs: the second Ctrl-C. */
+export function killEveryStartedProcess(): void {
+  for (const service of running) killGroup(service.child.pid, 'SIGKILL');
+}
+
+const SIGNAL_NAMES = new Map(Object.entries(osConstants.signals).map(([name, number]) => [number, name]));
+
+export interface StartProcessOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  log?: LogSink;
+  /**
+   * false: no shell guard, for a server that must get `stopSignal` itself and that other processes of its own
+   * follow (PostgreSQL's backends); a detached watcher then stops it if this process dies.
+   */
+  guard?: boolean;
+  /** What `stop` sends first: SIGTERM, or a server's own fast shutdown (PostgreSQL: SIGINT). */
+  stopSignal?: NodeJS.Signals;
+  uid?: number;
+  gid?: number;
 }
 
 /** Starts a child whose output is relayed line by line with a name prefix. */
@@ -58,18 +89,29 @@ export function startProcess(
   name: string,
   command: string,
   args: readonly string[],
-  options: { env?: NodeJS.ProcessEnv; cwd?: string; log?: LogSink } = {},
+  options: StartProcessOptions = {},
 ): ServiceProcess {
   const log = options.log ?? ((line) => process.stdout.write(`${line}\n`));
-  // The child runs under a small shell guard that holds a pipe from us: if this process dies without
-  // stopping it (kill -9, a closed terminal), the pipe closes and the guard stops the child.
-  const child = spawn('/bin/sh', ['-c', PARENT_DEATH_GUARD, 'echelon-guard', command, ...args], {
+  const guarded = options.guard !== false;
+  const stopSignal = options.stopSignal ?? 'SIGTERM';
+  // Its own process group: a Ctrl-C in the terminal reaches only the launcher, which stops the children in order
+  // (the app processes before the servers they use); a child in the terminal's group would stop at once.
+  const spawnOptions = {
     cwd: options.cwd ?? REPO_ROOT,
     env: options.env ?? process.env,
-    stdio: ['pipe', 'pipe', 'pipe'],
-    // Its own process group: stopping is ours to order (API and worker before the servers they use).
     detached: true,
-  });
+    ...(options.uid !== undefined ? { uid: options.uid } : {}),
+    ...(options.gid !== undefined ? { gid: options.gid } : {}),
+  };
+  // A guarded child runs under a small shell guard that holds a pipe from us: if this process dies without
+  // stopping it (kill -9, a closed terminal), the pipe closes and the guard stops the child.
+  const child = guarded
+    ? spawn('/bin/sh', ['-c', PARENT_DEATH_GUARD, 'echelon-guard', command, ...args], {
+        ...spawnOptions,
+        stdio: ['pipe', 'pipe', 'pipe'],
+      })
+    : spawn(command, args, { ...spawnOptions, stdio: ['ignore', 'pipe', 'pipe'] });
+  const parentDeath = !guarded && child.pid !== undefined ? stopWhenParentDies(child.pid, stopSignal) : undefined;
   const relay = (stream: NodeJS.ReadableStream | null) => {
     let buffer = '';
     stream?.setEncoding('utf8');
@@ -88,25 +130,49 @@ export function startProcess(
   };
   relay(child.stdout);
   relay(child.stderr);
+  let stopRequested = false;
   const exited = new Promise<number | null>((resolve) => {
-    child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : null)));
+    child.once('exit', (code, signal) => {
+      running.delete(service);
+      parentDeath?.release();
+      // Whatever the child left in its group (a guard's watcher, a dev server's workers, PostgreSQL backends of a
+      // killed postmaster) goes with it, so that a restart finds its port and its data directory free.
+      killGroup(child.pid, 'SIGKILL');
+      resolve(code ?? (signal ? 128 : null));
+    });
     child.once('error', (error) => {
+      running.delete(service);
+      parentDeath?.release();
       log(`[${name}] failed to start: ${error.message}`);
       resolve(null);
     });
   });
-  return {
+  const service: ServiceProcess = {
     name,
     child,
     exited,
+    get stopRequested() {
+      return stopRequested;
+    },
+    exitDescription() {
+      if (child.signalCode !== null) return `signal ${child.signalCode}`;
+      const code = child.exitCode;
+      if (code === null) return undefined;
+      // The guard exits with its child's status: 128 + N for a child killed by signal N, as shells report it.
+      const signal = guarded && code > 128 ? SIGNAL_NAMES.get(code - 128) : undefined;
+      return signal !== undefined ? `signal ${signal}` : `code ${code}`;
+    },
     async stop(timeoutMs = 10_000) {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
+      stopRequested = true;
+      if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+      child.kill(stopSignal);
       const timer = setTimeout(() => killGroup(child.pid, 'SIGKILL'), timeoutMs);
       await exited;
       clearTimeout(timer);
     },
   };
+  if (child.pid !== undefined) running.add(service);
+  return service;
 }
 
 function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
@@ -122,7 +188,7 @@ function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
 export function startTsProcess(
   name: string,
   entry: string,
-  options: { env?: NodeJS.ProcessEnv; cwd?: string; log?: LogSink } = {},
+  options: Pick<StartProcessOptions, 'env' | 'cwd' | 'log'> = {},
 ): ServiceProcess {
   return startProcess(name, process.execPath, ['--import', 'tsx', path.resolve(REPO_ROOT, entry)], {
     ...options,
@@ -192,8 +258,13 @@ export class PortTakenError extends Error {
   }
 }
 
-export async function assertPortFree(port: number, service: string, variable: string): Promise<void> {
-  if (!(await isPortFree(port))) throw new PortTakenError(port, service, variable);
+export async function assertPortFree(
+  port: number,
+  service: string,
+  variable: string,
+  host = '127.0.0.1',
+): Promise<void> {
+  if (!(await isPortFree(port, host))) throw new PortTakenError(port, service, variable);
 }
 
 /** Polls until `probe` resolves true, or fails with `what` after `timeoutMs`. */

@@ -3,7 +3,7 @@ import { access, constants, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { REPO_ROOT } from '@echelon/config';
 import { Connection } from '@temporalio/client';
-import { assertPortFree, type LogSink, startProcess, waitFor } from './processes.js';
+import { assertPortFree, type LogSink, type ServiceProcess, startProcess, waitFor } from './processes.js';
 
 /**
  * The dev server's SQLite file with a write-ahead log, synced at checkpoints: a persistence operation took 2.6–6.4
@@ -66,6 +66,8 @@ export interface TemporalServerHandle {
   address: string;
   namespace: string;
   uiUrl: string;
+  /** The dev server's process; undefined when the SDK runs a downloaded server itself. */
+  process: ServiceProcess | undefined;
   stop(): Promise<void>;
 }
 
@@ -87,7 +89,8 @@ async function waitUntilServing(address: string, namespace: string, exited?: Pro
 
 /**
  * Starts the Temporal CLI's dev server (SQLite file, UI) as a child process. `sqlitePragmas` replaces the default
- * pragmas and `extraArgs` adds flags: benchmarks measure server settings through them.
+ * pragmas and `extraArgs` adds flags: benchmarks measure server settings through them. `onSpawn` hands over each
+ * process as soon as it exists, so that a stop can reach it while it is still starting.
  */
 export async function startTemporalDevServer(options: {
   dbFile: string;
@@ -98,6 +101,9 @@ export async function startTemporalDevServer(options: {
   log: LogSink;
   sqlitePragmas?: readonly string[];
   extraArgs?: readonly string[];
+  onSpawn?: (server: ServiceProcess) => void;
+  /** Once aborted, no server is started any more. */
+  signal?: AbortSignal;
 }): Promise<TemporalServerHandle> {
   const { port, uiPort, namespace, log } = options;
   const settings = [
@@ -125,7 +131,7 @@ export async function startTemporalDevServer(options: {
         extraArgs: settings,
       },
     });
-    return { address, namespace, uiUrl, stop: () => env.teardown() };
+    return { address, namespace, uiUrl, process: undefined, stop: () => env.teardown() };
   }
   const args = [
     'server',
@@ -147,17 +153,21 @@ export async function startTemporalDevServer(options: {
   // The dev server picks its internal ports (HTTP API, metrics, cluster services) at random; one taken meanwhile
   // by another process makes it exit while starting. That is worth another try; anything else is not.
   for (let attempt = 1; ; attempt++) {
+    options.signal?.throwIfAborted();
     const recent: string[] = [];
     const server = startProcess('temporal', cli, args, {
+      // The server needs none of the platform's settings or secrets.
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: process.env.TMPDIR, TZ: process.env.TZ },
       log: (line) => {
         recent.push(line);
         if (recent.length > 20) recent.shift();
         log(line);
       },
     });
+    options.onSpawn?.(server);
     try {
       await waitUntilServing(address, namespace, server.exited);
-      return { address, namespace, uiUrl, stop: () => server.stop(15_000) };
+      return { address, namespace, uiUrl, process: server, stop: () => server.stop(10_000) };
     } catch (error) {
       await server.stop();
       const message = error instanceof Error ? error.message : String(error);
