@@ -1,6 +1,6 @@
 // `npm start`: everything on one machine with embedded defaults, supervised, then the URLs and the demo login.
 import { loadConfig } from '@echelon/config';
-import { killEveryStartedProcess, startStack } from '@echelon/stack';
+import { killEveryStartedProcess, startStack, whenNpmIsGone } from '@echelon/stack';
 
 // A closed terminal, or a pipe whose reader is gone (`npm start | tee log` after Ctrl-C), must not end the
 // launcher with EPIPE in the middle of stopping its children.
@@ -15,19 +15,23 @@ const FORCE_AFTER_MS = 1_000;
 const stopRequested = new AbortController();
 let firstSignalAt: number | undefined;
 
-function onSignal(signal: NodeJS.Signals): void {
+function onSignal(signal: NodeJS.Signals | 'npm gone'): void {
   if (firstSignalAt === undefined) {
     firstSignalAt = Date.now();
-    console.log(`\n${signal}: stopping every Echelon process (Ctrl-C again to kill them at once)…`);
+    const why = signal === 'npm gone' ? 'npm start has exited' : signal;
+    console.log(`\n${why}: stopping every Echelon process (Ctrl-C again to kill them at once)…`);
     stopRequested.abort();
     return;
   }
+  if (signal === 'npm gone') return;
   if (Date.now() - firstSignalAt < FORCE_AFTER_MS) return;
   console.log(`\n${signal} again: killing every Echelon process`);
   killEveryStartedProcess();
   process.exit(130);
 }
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
+// `kill <pid of npm start>` reaches neither tsx nor us: npm's shell dies of it, and then npm.
+whenNpmIsGone(() => onSignal('npm gone'));
 
 const stopsWith = new Promise<void>((resolve) => stopRequested.signal.addEventListener('abort', () => resolve()));
 

@@ -196,6 +196,63 @@ export function startTsProcess(
   });
 }
 
+interface ProcessIdentity {
+  pid: number;
+  /** Clock ticks after boot: a pid reused by another process has another start time. */
+  startTime: string;
+}
+
+/** Parent pid and start time from /proc (Linux); undefined for a process that is gone or on another system. */
+function procStat(pid: number): { ppid: number; startTime: string } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The fields after the command name in parentheses, which may itself hold spaces or parentheses.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const state = fields[0];
+    if (state === 'Z' || state === 'X') return undefined;
+    return { ppid: Number(fields[1]), startTime: fields[19] ?? '' };
+  } catch {
+    return undefined;
+  }
+}
+
+const isNpm = (pid: number): boolean => {
+  try {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return argv.slice(0, 2).some((arg) => /(^|\/)npm(-cli\.js)?$/.test(arg.split(' ')[0] ?? ''));
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * Calls `onGone` once one of the processes between this one and the `npm` that runs it (npm included) is gone.
+ * npm ends on a SIGTERM without passing it on to the script (the `sh -c` it runs the script with dies of it
+ * first), so `kill <pid of npm start>` would otherwise leave the launcher and every child running. Nothing is
+ * watched when no npm is among the nearest ancestors, or off Linux. Returns a function that stops the watch.
+ */
+export function whenNpmIsGone(onGone: () => void, intervalMs = 1_000): () => void {
+  const chain: ProcessIdentity[] = [];
+  let pid = process.ppid;
+  for (let depth = 0; depth < 4 && pid > 1; depth++) {
+    const stat = procStat(pid);
+    if (stat === undefined) break;
+    chain.push({ pid, startTime: stat.startTime });
+    if (isNpm(pid)) {
+      const timer = setInterval(() => {
+        if (chain.some((ancestor) => procStat(ancestor.pid)?.startTime !== ancestor.startTime)) {
+          clearInterval(timer);
+          onGone();
+        }
+      }, intervalMs);
+      timer.unref();
+      return () => clearInterval(timer);
+    }
+    pid = stat.ppid;
+  }
+  return () => {};
+}
+
 export async function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
   const server = net.createServer();
   server.unref();

@@ -144,6 +144,9 @@ async function launch(command: string, args: string[], extraEnv: Record<string, 
   child.stderr?.on('data', (chunk: Buffer) => {
     text += chunk.toString();
   });
+  // Everything below the launcher, once it is up: a test that fails half-way must not leave a supervised stack
+  // behind (after npm has exited, its process group no longer names the launcher).
+  let tree: Proc[] = [];
   cleanups.push(async () => {
     if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
       try {
@@ -151,6 +154,9 @@ async function launch(command: string, args: string[], extraEnv: Record<string, 
       } catch {
         // gone
       }
+    }
+    for (const proc of tree) {
+      if (await isRunning(proc.pid)) process.kill(proc.pid, 'SIGKILL');
     }
     for (const line of await processesUsing(dataDir)) process.kill(Number(line.split(':')[0]), 'SIGKILL');
     await rm(dataDir, { recursive: true, force: true });
@@ -161,6 +167,7 @@ async function launch(command: string, args: string[], extraEnv: Record<string, 
     if (Date.now() > deadline) throw new Error(`the launcher did not come up:\n${text.slice(-4000)}`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
+  tree = await descendants(child.pid as number);
   const apiKey = /API key\s+(ech_\S+)/.exec(text)?.[1];
   if (apiKey === undefined) throw new Error(`no API key printed:\n${text}`);
   return { child, output: () => text, apiKey, dataDir, ports };
@@ -343,6 +350,28 @@ describe('npm start supervises its children', () => {
     // PostgreSQL did not get the terminal's Ctrl-C itself: the API stopped before its database went away.
     expect(shutdown.slice(0, order[1])).not.toMatch(/administrator command|database system is shutting down/);
     expect(shutdown).not.toMatch(/killing every Echelon process/);
+    expect(await leftOver(running)).toEqual([]);
+    expect(await processesUsing(launcher.dataDir)).toEqual([]);
+  }, 600_000);
+
+  it('npm start itself: a SIGTERM to npm alone, which npm does not pass on, stops the children in order', async () => {
+    const launcher = await launch('npm', ['start']);
+    const running = await descendants(launcher.child.pid as number);
+    const beforeStop = launcher.output().length;
+    launcher.child.kill('SIGTERM');
+    // npm ends at once; the launcher, now without it, goes on to stop everything and says so.
+    await printed(launcher, /^stopped\.$/m, beforeStop, 60_000);
+    const shutdown = launcher.output().slice(beforeStop);
+    expect(shutdown).toMatch(/npm start has exited: stopping every Echelon process/);
+    const order = positions(shutdown, [...STOP_LINES, 'stopped.\n']);
+    expect(
+      order.every((position) => position >= 0),
+      shutdown,
+    ).toBe(true);
+    expect(
+      [...order].sort((a, b) => a - b),
+      shutdown,
+    ).toEqual(order);
     expect(await leftOver(running)).toEqual([]);
     expect(await processesUsing(launcher.dataDir)).toEqual([]);
   }, 600_000);
