@@ -4,6 +4,7 @@ import { FilesystemStorage } from './filesystem.js';
 import { S3Storage, type S3StorageOptions } from './s3.js';
 
 export * from './adapter.js';
+export * from './chunks/index.js';
 export * from './filesystem.js';
 export * from './s3.js';
 

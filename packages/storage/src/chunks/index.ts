@@ -1,0 +1,3 @@
+export * from './chunk-store.js';
+export * from './chunker.js';
+export * from './manifest.js';
