@@ -11,6 +11,7 @@ import {
 import { DomainError } from '@echelon/domain';
 import type { EventHub, JobFeeds, JobUpdateFeeds } from '@echelon/events';
 import type { BackupClient } from '@echelon/temporal';
+import type { WorkflowStarter } from './modules/jobs/workflow-starter.js';
 import { timingSafeEqual } from 'node:crypto';
 
 export type Role = Identity['roles'][number];
@@ -29,6 +30,8 @@ export interface Services {
   /** backupJobUpdated, one shared read per changed job and tenant. */
   jobUpdates: JobUpdateFeeds;
   backups: BackupClient;
+  /** Starts new jobs' workflows right after their commit, off the request's path. */
+  starter: WorkflowStarter;
 }
 
 export interface RequestContext extends Services {

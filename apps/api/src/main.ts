@@ -3,13 +3,13 @@ import {
   createDb,
   forgetAllApiKeys,
   forgetApiKey,
-  pendingJobs,
   pendingRestores,
   tenantDb,
   warnIfRowSecurityBypassed,
 } from '@echelon/db';
 import { EventHub, JobFeeds, JobUpdateFeeds } from '@echelon/events';
 import { createBackupClient } from '@echelon/temporal';
+import { createWorkflowStarter } from './modules/jobs/workflow-starter.js';
 import { startUploadExpiry } from './modules/uploads/index.js';
 import { createApiServer } from './server.js';
 
@@ -42,13 +42,15 @@ async function main(): Promise<void> {
     namespace: config.temporalNamespace,
     taskQueue: config.taskQueue,
   });
-  // A job recorded while Temporal was unreachable starts now; starting is idempotent.
-  for (const job of await pendingJobs(db)) await backups.start({ tenantId: job.tenant_id, jobId: job.id });
+  // New jobs' workflows start off the request's path; a job whose start was lost (this or another API process
+  // died, Temporal was down) is found by the starter's sweep, now and every few seconds. Starting is idempotent.
+  const starter = createWorkflowStarter({ db, backups, log: (message) => console.warn(message) });
+  await starter.sweep();
   for (const restore of await pendingRestores(db)) {
     await backups.startRestore({ tenantId: restore.tenant_id, restoreJobId: restore.id });
   }
 
-  const server = await createApiServer({ config, db, hub, feeds, jobUpdates, backups });
+  const server = await createApiServer({ config, db, hub, feeds, jobUpdates, backups, starter });
   const uploadExpiry = startUploadExpiry({
     db,
     stagingDir: config.stagingDir,
@@ -65,6 +67,7 @@ async function main(): Promise<void> {
     console.log(`api: ${signal} received, shutting down`);
     uploadExpiry.stop();
     await server.close();
+    await starter.stop();
     feeds.stop();
     jobUpdates.stop();
     await hub.stop();

@@ -91,6 +91,16 @@ describe('requestBackup in one statement', () => {
       'planned as secondary 1',
       'planned as secondary 2',
     ]);
+    // Nothing started this job's workflow (as if its API process died right after the commit): the starter's
+    // sweep finds it and starts it. Its staged file does not exist, so the workflow soon fails the job: what counts
+    // is that it ran.
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const row = await env.db.backupJob.findUniqueOrThrow({ where: { id: job.id } });
+      if (row.status !== 'PENDING' && row.workflowStartedAt !== null) break;
+      expect(Date.now(), 'the sweep did not start the job').toBeLessThan(deadline);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
   });
 
   it('numbers the versions of one dataset 1…N when N requests for it arrive at once', async () => {
@@ -107,6 +117,30 @@ describe('requestBackup in one statement', () => {
     const versions = answers.map(({ requestBackup }) => requestBackup.version).sort((a, b) => a - b);
     expect(versions).toEqual(Array.from({ length: 12 }, (_, index) => index + 1));
     expect(new Set(answers.map(({ requestBackup }) => requestBackup.id)).size).toBe(12);
+  });
+
+  it('cancels a job whose workflow may not have started yet, through the workflow', async () => {
+    const uploadId = await uploadBytes(env.apiUrl, tenant.apiKey, randomData(100));
+    const { requestBackup } = await gqlOk<{ requestBackup: { id: string } }>(env.apiUrl, tenant.apiKey, REQUEST, {
+      input: { datasetKey: 'cancel/at-once', uploadId },
+    });
+    await gqlOk(env.apiUrl, tenant.apiKey, 'mutation($id: ID!) { cancelBackup(id: $id) { id } }', {
+      id: requestBackup.id,
+    });
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const job = await env.db.backupJob.findUniqueOrThrow({
+        where: { id: requestBackup.id },
+        include: { replicas: true },
+      });
+      if (job.status === 'CANCELLED' && job.replicas.every((replica) => replica.status !== 'PLANNED')) {
+        expect(job.workflowStartedAt).not.toBeNull();
+        for (const replica of job.replicas) expect(['CANCELLED', 'COMPLETED']).toContain(replica.status);
+        break;
+      }
+      expect(Date.now(), `job ${job.status}, replicas ${job.replicas.map((r) => r.status)}`).toBeLessThan(deadline);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
   });
 
   it('makes one job for one idempotency key, also when its requests race', async () => {

@@ -87,7 +87,3 @@ async function lookUpApiKey(db: Db, prefix: string, secret: string): Promise<Key
   const { tenant, ...rest } = identity;
   return { apiKeyId: key.id, tenant, identity: rest };
 }
-
-/** Jobs in every tenant whose workflow may never have been started (an API process resumes them when it starts). */
-export const pendingJobs = (db: Db): Promise<{ id: string; tenant_id: string }[]> =>
-  db.$queryRaw`SELECT * FROM echelon_pending_jobs()`;

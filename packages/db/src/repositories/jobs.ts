@@ -121,7 +121,7 @@ export interface NewBackupJob {
 }
 
 const UPLOAD_TYPES = { bigint: ['sizeBytes'], date: ['createdAt', 'completedAt'] } as const;
-const JOB_TYPES = { date: ['createdAt', 'completedAt'] } as const;
+const JOB_TYPES = { date: ['createdAt', 'completedAt', 'workflowStartedAt'] } as const;
 const VERSION_TYPES = { bigint: ['sizeBytes'], date: ['createdAt'] } as const;
 const DATASET_TYPES = { date: ['createdAt'] } as const;
 const REPLICA_TYPES = {
@@ -224,6 +224,16 @@ export async function createBackupJob(
     }
     throw error;
   }
+}
+
+/** Jobs of every tenant whose workflow start was not recorded, created before `cutoff`, oldest first. */
+export const unstartedJobs = (db: Db, cutoff: Date, maxRows: number): Promise<{ id: string; tenant_id: string }[]> =>
+  db.$queryRaw`SELECT * FROM echelon_unstarted_jobs(${cutoff}, ${maxRows}::integer)`;
+
+/** Records that these jobs' workflows were started (jobs of any tenant, one statement). */
+export async function markWorkflowsStarted(db: Db, jobIds: readonly string[]): Promise<void> {
+  if (jobIds.length === 0) return;
+  await db.$queryRaw`SELECT echelon_mark_workflows_started(${[...jobIds]}::uuid[])`;
 }
 
 export async function getJob(db: Db, tenantId: string, jobId: string): Promise<JobWithRelations | null> {

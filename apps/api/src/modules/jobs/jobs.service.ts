@@ -114,7 +114,7 @@ export async function requestBackup(context: RequestContext, input: RequestBacku
     if (existing !== null) {
       const job = await getJob(context.db, tenant.id, existing.id);
       if (job !== null) {
-        if (job.status === 'PENDING') await context.backups.start({ tenantId: tenant.id, jobId: job.id });
+        if (job.status === 'PENDING') context.starter.enqueue({ tenantId: tenant.id, jobId: job.id });
         return job;
       }
     }
@@ -153,7 +153,8 @@ export async function requestBackup(context: RequestContext, input: RequestBacku
     scheme,
     idempotencyKey,
   });
-  await context.backups.start({ tenantId: tenant.id, jobId: job.id });
+  // Committed: the workflow starts right after the answer (a lost start is swept up; see WorkflowStarter).
+  context.starter.enqueue({ tenantId: tenant.id, jobId: job.id });
   return job;
 }
 
@@ -219,6 +220,9 @@ export async function cancelBackup(context: RequestContext, jobId: string): Prom
       `backup job ${jobId} is ${job.status}; only a PENDING or RUNNING job can be cancelled`,
     );
   }
+  // A job whose workflow may not have started yet is started first, so that the workflow's own cancellation
+  // (which tidies its replicas) is what ends it.
+  if (job.status === 'PENDING') await context.starter.startNow({ tenantId: tenant.id, jobId: job.id });
   const requested = await context.backups.cancel(job.workflowId);
   if (!requested) await cancelJob(context.db, tenant.id, job.id);
   return (await findJob(context, jobId)) ?? job;
@@ -230,6 +234,7 @@ export async function replicateNow(context: RequestContext, jobId: string): Prom
   if (job.status !== 'RUNNING' && job.status !== 'PENDING') {
     throw new DomainError('CONFLICT', `backup job ${jobId} is ${job.status}; only a running job has delays to skip`);
   }
+  if (job.status === 'PENDING') await context.starter.startNow({ tenantId: job.tenantId, jobId: job.id });
   await context.backups.replicateNow(job.workflowId);
   return job;
 }
