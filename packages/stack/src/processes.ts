@@ -8,6 +8,21 @@ import { REPO_ROOT } from '@echelon/config';
 
 export type LogSink = (line: string) => void;
 
+/** The platform's secrets: each process gets only those it uses (stack.ts `serviceEnv`), a server none of them. */
+export const PLATFORM_SECRETS = [
+  'DATABASE_URL',
+  'ECHELON_APP_DATABASE_URL',
+  'ECHELON_SECRET_KEY',
+  'ECHELON_BOOTSTRAP_TOKEN',
+] as const;
+
+/** This process's environment without the platform's secrets, for a server of the stack (PostgreSQL, Temporal). */
+export function environmentWithoutSecrets(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const rest: NodeJS.ProcessEnv = { ...env };
+  for (const secret of PLATFORM_SECRETS) delete rest[secret];
+  return rest;
+}
+
 /**
  * Runs "$@" and forwards SIGTERM/SIGINT to it; a watcher reading our stdin pipe stops it when the pipe closes,
  * which happens when the launching process is gone. Exits with the child's status.

@@ -8,6 +8,7 @@ import {
   assertPortFree,
   httpOk,
   type LogSink,
+  PLATFORM_SECRETS,
   type ServiceProcess,
   startProcess,
   startTsProcess,
@@ -90,9 +91,8 @@ export interface RunningStack {
   stop(): Promise<void>;
 }
 
-/** The settings only some processes may see. DATABASE_URL is the application role's URL by then. */
-const SECRETS = ['DATABASE_URL', 'ECHELON_APP_DATABASE_URL', 'ECHELON_SECRET_KEY', 'ECHELON_BOOTSTRAP_TOKEN'] as const;
-const SECRETS_USED: Record<AppService, readonly (typeof SECRETS)[number][]> = {
+/** The secrets each app process uses; DATABASE_URL is the application role's URL by then. */
+const SECRETS_USED: Record<AppService, readonly (typeof PLATFORM_SECRETS)[number][]> = {
   // Sign-in and the first platform administrator, storage credentials, its data.
   api: ['DATABASE_URL', 'ECHELON_SECRET_KEY', 'ECHELON_BOOTSTRAP_TOKEN'],
   // Storage credentials for copies, its data.
@@ -113,7 +113,7 @@ export function serviceEnv(
   webMode: 'dev' | 'prod',
 ): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...stackEnv };
-  for (const secret of SECRETS) if (!SECRETS_USED[service].includes(secret)) delete env[secret];
+  for (const secret of PLATFORM_SECRETS) if (!SECRETS_USED[service].includes(secret)) delete env[secret];
   const launcherNodeEnv = stackEnv.NODE_ENV;
   const appNodeEnv = launcherNodeEnv === 'development' || launcherNodeEnv === 'test' ? launcherNodeEnv : 'production';
   env.NODE_ENV = service === 'web' ? (webMode === 'dev' ? 'development' : 'production') : appNodeEnv;

@@ -3,7 +3,14 @@ import { access, constants, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { REPO_ROOT } from '@echelon/config';
 import { Connection } from '@temporalio/client';
-import { assertPortFree, type LogSink, type ServiceProcess, startProcess, waitFor } from './processes.js';
+import {
+  assertPortFree,
+  environmentWithoutSecrets,
+  type LogSink,
+  type ServiceProcess,
+  startProcess,
+  waitFor,
+} from './processes.js';
 
 /**
  * The dev server's SQLite file with a write-ahead log, synced at checkpoints: a persistence operation took 2.6–6.4
@@ -156,8 +163,7 @@ export async function startTemporalDevServer(options: {
     options.signal?.throwIfAborted();
     const recent: string[] = [];
     const server = startProcess('temporal', cli, args, {
-      // The server needs none of the platform's settings or secrets.
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: process.env.TMPDIR, TZ: process.env.TZ },
+      env: environmentWithoutSecrets(),
       log: (line) => {
         recent.push(line);
         if (recent.length > 20) recent.shift();

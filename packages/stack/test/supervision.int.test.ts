@@ -3,7 +3,7 @@ import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { REPO_ROOT } from '@echelon/config';
 import { Connection } from '@temporalio/client';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { freePort, gqlOk, httpOk, tempDir } from '../src/index.js';
 
 /**
@@ -103,9 +103,10 @@ const exited = (child: ChildProcess) =>
     else child.once('exit', (code, signal) => resolve({ code, signal }));
   });
 
+// After each test: a failed one must not leave a supervised stack running beside the next.
 const cleanups: (() => Promise<void>)[] = [];
-afterAll(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
 /** Starts `command` (the launcher) in a group of its own, with a fresh data directory and free ports. */
@@ -163,7 +164,10 @@ async function launch(command: string, args: string[], extraEnv: Record<string, 
   });
   const deadline = Date.now() + 240_000;
   while (!(text.includes('Echelon is up') && text.includes('Ctrl-C stops everything'))) {
-    if (child.exitCode !== null) throw new Error(`the launcher exited with ${child.exitCode}:\n${text.slice(-4000)}`);
+    if (child.exitCode !== null) {
+      const why = /Echelon could not start: .*/.exec(text)?.[0] ?? '';
+      throw new Error(`the launcher exited with ${child.exitCode}: ${why}\n${text.slice(-4000)}`);
+    }
     if (Date.now() > deadline) throw new Error(`the launcher did not come up:\n${text.slice(-4000)}`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
@@ -236,6 +240,8 @@ async function killAndExpectRestart(launcher: Launcher, name: string, victim: nu
   await printed(launcher, new RegExp(String.raw`\[stack\] ${name} restarted`), from);
 }
 
+const SECRETS = ['ECHELON_BOOTSTRAP_TOKEN', 'ECHELON_SECRET_KEY', 'DATABASE_URL', 'ECHELON_APP_DATABASE_URL'];
+
 const STOP_LINES = ['web', 'api', 'worker', 'temporal', 'postgres'].map((name) => `[stack] ${name} stopped`);
 
 /** The index of each line in the output, in the order given: -1 for a missing one. */
@@ -271,6 +277,13 @@ describe('npm start supervises its children', () => {
       'ECHELON_APP_DATABASE_URL',
     ]) {
       expect(webEnv.has(secret), secret).toBe(false);
+    }
+    const serverEnvs = [
+      await environOf((await serviceProcess(launcher, 'Temporal', TEMPORAL)).pid),
+      await environOf(await postmasterPid(launcher)),
+    ];
+    for (const env of serverEnvs) {
+      expect(SECRETS.filter((secret) => env.has(secret))).toEqual([]);
     }
     expect(webEnv.get('ECHELON_BIND_HOST')).toBe('127.0.0.1');
     expect(web.argv.slice(-2)).toEqual(['--hostname', '127.0.0.1']);
