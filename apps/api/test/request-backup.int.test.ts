@@ -1,10 +1,14 @@
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import {
   capacityMap,
   completeUpload,
   createBackupJob,
   getJob,
+  listStorageSystems,
   loadPolicyContext,
+  readBackupIntake,
+  toCapacity,
   recordUpload,
   type SeededTenant,
   seedTenant,
@@ -69,6 +73,20 @@ describe('requestBackup in one statement', () => {
     expect(templateVersion).toEqual(
       await env.db.policyTemplateVersion.findUniqueOrThrow({ where: { id: tenant.template.id } }),
     );
+    expect([...storage.values()]).toEqual(
+      (await listStorageSystems(env.db, tenant.tenant.id)).map((system) => toCapacity(system)),
+    );
+    // requestBackup's one read gives the same, and the upload as Prisma reads it.
+    const intake = await readBackupIntake(env.db, { tenantId: tenant.tenant.id, identityId: identity.id }, upload.id);
+    expect(intake.staged).toEqual({ upload, used: false });
+    expect(intake.capacities).toEqual(storage);
+    expect(intake.policies).toEqual(policies);
+    const stranger = await readBackupIntake(
+      env.db,
+      { tenantId: tenant.tenant.id, identityId: randomUUID() },
+      upload.id,
+    );
+    expect(stranger.staged).toBeNull();
     const stored = await env.db.policyAssignment.findMany({ where: { tenantId: tenant.tenant.id } });
     expect(policies.assignments).toEqual(stored.map(({ tenantId: _tenant, ...assignment }) => assignment));
     const { job, created } = await createBackupJob(env.db, tenant.tenant.id, {

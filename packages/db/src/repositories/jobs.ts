@@ -9,10 +9,13 @@ import {
   jobOutcome,
   REPLICA_STATUSES,
   type ResolvedScheme,
+  type StorageCapacity,
   workflowIdFor,
 } from '@echelon/domain';
 import { type Db, Prisma } from '../client.js';
 import { modelOf } from '../rows.js';
+import { type PolicyContext, policyContextColumns, policyContextFrom } from './policies.js';
+import { capacitiesColumn, capacitiesFrom } from './storage.js';
 import type {
   BackupJob,
   Dataset,
@@ -47,22 +50,40 @@ export async function findUpload(
   return db.upload.findFirst({ where: { id, tenantId: owner.tenantId, identityId: owner.identityId } });
 }
 
+/** What requestBackup reads before it writes anything. */
+export interface BackupIntake {
+  /** The caller's upload and whether a dataset version already uses it; null when the caller has no such upload. */
+  staged: { upload: Upload; used: boolean } | null;
+  policies: PolicyContext;
+  capacities: Map<string, StorageCapacity>;
+}
+
 /**
- * The caller's upload and whether a dataset version already uses it, in one read: what requestBackup checks
- * before anything is written.
+ * Everything requestBackup reads before it writes, in one statement: the caller's upload (another identity's is
+ * not found) and whether it was backed up already, the tenant's policy context and every storage system's capacity.
  */
-export async function findUploadForBackup(
+export async function readBackupIntake(
   db: Db,
   owner: { tenantId: string; identityId: string },
-  id: string,
-): Promise<{ upload: Upload; used: boolean } | null> {
-  const [row] = await db.$queryRaw<{ upload: unknown; used: boolean }[]>`
-    SELECT to_jsonb(u) AS upload,
-           EXISTS (SELECT 1 FROM dataset_versions v WHERE v.upload_id = u.id AND v.tenant_id = u.tenant_id) AS used
-      FROM uploads u
-     WHERE u.id = ${id} AND u.tenant_id = ${owner.tenantId}::uuid AND u.identity_id = ${owner.identityId}::uuid`;
-  if (row === undefined) return null;
-  return { upload: modelOf<Upload>(row.upload, UPLOAD_TYPES), used: row.used };
+  uploadId: string,
+): Promise<BackupIntake> {
+  const [row] = await db.$queryRaw<{ staged: unknown; assignments: unknown; versions: unknown; capacities: unknown }[]>`
+    SELECT (SELECT jsonb_build_object('upload', to_jsonb(u), 'used', EXISTS (
+              SELECT 1 FROM dataset_versions v WHERE v.upload_id = u.id AND v.tenant_id = u.tenant_id))
+              FROM uploads u
+             WHERE u.id = ${uploadId} AND u.tenant_id = ${owner.tenantId}::uuid
+               AND u.identity_id = ${owner.identityId}::uuid) AS staged,
+           ${policyContextColumns(owner.tenantId)},
+           ${capacitiesColumn(owner.tenantId)}`;
+  const staged = (typeof row?.staged === 'string' ? JSON.parse(row.staged) : row?.staged) as
+    | { upload: unknown; used: boolean }
+    | null
+    | undefined;
+  return {
+    staged: staged ? { upload: modelOf<Upload>(staged.upload, UPLOAD_TYPES), used: staged.used } : null,
+    policies: policyContextFrom(row),
+    capacities: capacitiesFrom(row?.capacities ?? []),
+  };
 }
 
 export interface AbandonedUpload {
@@ -234,6 +255,14 @@ export const unstartedJobs = (db: Db, cutoff: Date, maxRows: number): Promise<{ 
 export async function markWorkflowsStarted(db: Db, jobIds: readonly string[]): Promise<void> {
   if (jobIds.length === 0) return;
   await db.$queryRaw`SELECT echelon_mark_workflows_started(${[...jobIds]}::uuid[])`;
+}
+
+export async function findJobByIdempotencyKey(
+  db: Db,
+  tenantId: string,
+  idempotencyKey: string,
+): Promise<JobWithRelations | null> {
+  return db.backupJob.findFirst({ where: { tenantId, idempotencyKey }, include: JOB_INCLUDE });
 }
 
 export async function getJob(db: Db, tenantId: string, jobId: string): Promise<JobWithRelations | null> {

@@ -1,5 +1,5 @@
 import { DomainError, type StorageCapacity } from '@echelon/domain';
-import type { Db } from '../client.js';
+import { type Db, Prisma } from '../client.js';
 import type { BackupSpace, StorageKind, StorageSystem } from '../generated/prisma/client.js';
 import { openSecret, SecretSealError, sealSecret } from '../secrets.js';
 
@@ -111,7 +111,29 @@ export const toCapacity = (system: StorageSystemWithSpaces): StorageCapacity => 
   })),
 });
 
+/**
+ * The column `capacities`: every storage system of the tenant as `toCapacity` describes it, as JSON, so that a
+ * statement reading other things too (requestBackup's one read) gets the capacities in the same round trip.
+ */
+export const capacitiesColumn = (tenantId: string): Prisma.Sql => Prisma.sql`
+  (SELECT coalesce(jsonb_agg(jsonb_build_object(
+            'storageSystemId', s.id, 'name', s.name, 'healthy', s.healthy,
+            'spaces', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                                 'id', b.id, 'name', b.name,
+                                 'capacityBytes', b.capacity_bytes, 'usedBytes', b.used_bytes)
+                               ORDER BY b.created_at, b.name), '[]'::jsonb)
+                         FROM backup_spaces b WHERE b.storage_system_id = s.id AND b.tenant_id = s.tenant_id))
+          ORDER BY s.created_at, s.name), '[]'::jsonb)
+     FROM storage_systems s WHERE s.tenant_id = ${tenantId}::uuid) AS capacities`;
+
+/** The `capacities` column read back, keyed by storage system. */
+export const capacitiesFrom = (json: unknown): Map<string, StorageCapacity> => {
+  const systems = (typeof json === 'string' ? JSON.parse(json) : json) as StorageCapacity[];
+  return new Map(systems.map((system) => [system.storageSystemId, system]));
+};
+
+/** The capacity of every storage system of the tenant, in one statement. */
 export async function capacityMap(db: Db, tenantId: string): Promise<Map<string, StorageCapacity>> {
-  const systems = await listStorageSystems(db, tenantId);
-  return new Map(systems.map((system) => [system.id, toCapacity(system)]));
+  const [row] = await db.$queryRaw<{ capacities: unknown }[]>`SELECT ${capacitiesColumn(tenantId)}`;
+  return capacitiesFrom(row?.capacities ?? []);
 }

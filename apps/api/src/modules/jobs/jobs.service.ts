@@ -4,7 +4,9 @@ import {
   getReplica,
   createBackupJob,
   findIdentity,
-  findUploadForBackup,
+  readBackupIntake,
+  type PolicyContext,
+  findJobByIdempotencyKey,
   getJob,
   jobOwner,
   type JobWithRelations,
@@ -15,6 +17,7 @@ import {
 import {
   DomainError,
   type ResolvedScheme,
+  type StorageCapacity,
   requireIdFilter,
   requireKnownIdShape,
   resolveScheme,
@@ -45,18 +48,21 @@ export async function subjectIdentity(context: RequestContext, identityId: strin
   return subject;
 }
 
-/** The same resolution for previews and for requests: assignment → template → placement. */
+/**
+ * The same resolution for previews and for requests: assignment → template → placement. `read` is what the
+ * request already read (requestBackup reads it with its upload, in one statement); a preview reads it here.
+ */
 async function resolveFor(
   context: RequestContext,
   subject: { id: string; externalId: string; groups: string[] },
   sizeBytes: number,
   dataClass: string | null,
+  read?: { policies: PolicyContext; capacities: Map<string, StorageCapacity> },
 ): Promise<{ scheme: ResolvedScheme; templateVersion: PolicyTemplateVersion }> {
   const { tenant } = tenantOf(context);
-  const [policies, storage] = await Promise.all([
-    loadPolicyContext(context.db, tenant.id),
-    capacityMap(context.db, tenant.id),
-  ]);
+  const [policies, storage] = read
+    ? [read.policies, read.capacities]
+    : await Promise.all([loadPolicyContext(context.db, tenant.id), capacityMap(context.db, tenant.id)]);
   const scheme = resolveScheme({
     requester: { identityId: subject.id, externalId: subject.externalId, groups: subject.groups },
     request: { sizeBytes, dataClass },
@@ -106,25 +112,22 @@ export async function requestBackup(context: RequestContext, input: RequestBacku
   }
   const subject = await subjectIdentity(context, input.identityId);
   const idempotencyKey = input.idempotencyKey ?? null;
-  if (idempotencyKey !== null) {
-    const existing = await context.db.backupJob.findFirst({
-      where: { tenantId: tenant.id, idempotencyKey },
-      select: { id: true },
-    });
-    if (existing !== null) {
-      const job = await getJob(context.db, tenant.id, existing.id);
-      if (job !== null) {
-        if (job.status === 'PENDING') context.starter.enqueue({ tenantId: tenant.id, jobId: job.id });
-        return job;
-      }
-    }
-  }
+  // A request sent again with its idempotency key answers with the job the first one made.
+  const earlier = async () => {
+    if (idempotencyKey === null) return null;
+    const job = await findJobByIdempotencyKey(context.db, tenant.id, idempotencyKey);
+    if (job?.status === 'PENDING') context.starter.enqueue({ tenantId: tenant.id, jobId: job.id });
+    return job;
+  };
+  const repeated = await earlier();
+  if (repeated !== null) return repeated;
   // Only the identity that staged the bytes may back them up, even on another identity's behalf.
-  const staged = await findUploadForBackup(
+  const intake = await readBackupIntake(
     context.db,
     { tenantId: tenant.id, identityId: tenantOf(context).identity.id },
     requireKnownIdShape(input.uploadId as string, 'upload'),
   );
+  const staged = intake.staged;
   if (staged === null) throw new DomainError('NOT_FOUND', `upload ${input.uploadId} does not exist`);
   const { upload, used } = staged;
   if (upload.completedAt === null || upload.sha256 === null) {
@@ -137,12 +140,15 @@ export async function requestBackup(context: RequestContext, input: RequestBacku
     );
   }
   if (used) {
+    // The same request may have been made meanwhile (sent twice at once): that job is the answer.
+    const raced = await earlier();
+    if (raced !== null) return raced;
     throw new DomainError(
       'CONFLICT',
       `upload ${upload.id} was already backed up; upload the data again for a new version`,
     );
   }
-  const { scheme, templateVersion } = await resolveFor(context, subject, Number(upload.sizeBytes), dataClass);
+  const { scheme, templateVersion } = await resolveFor(context, subject, Number(upload.sizeBytes), dataClass, intake);
   const { job } = await createBackupJob(context.db, tenant.id, {
     identityId: subject.id,
     identity: subject,
