@@ -3,7 +3,7 @@
 //   npm run bench:request-backup -- [--rate 100] [--duration 60] [--copies 3] [--baseline-rate 2]
 //
 // What it does: starts the real stack (embedded PostgreSQL, the Temporal CLI dev server, one worker, the API) on
-// free ports in a temp dir and seeds one tenant with 3 FILESYSTEM systems and a template of --copies copies and
+// free ports in a temp dir and seeds --tenants tenants (default 1), each with 3 FILESYSTEM systems and a template of --copies copies and
 // --delay seconds. For each phase it first stages one tiny upload (--size bytes, tus) per request it will send,
 // then sends requestBackup open-loop: request i leaves at start + i / rate whatever the earlier ones are doing, and
 // its latency is measured from that planned instant (so a stalled client or server cannot hide queueing). Each
@@ -30,6 +30,10 @@
 //   --size BYTES          bytes per upload, default 64
 //   --upload-concurrency  tus uploads in flight while staging, default 16
 //   --target-p99-ms MS    default 150
+//   --tenants N           spread the requests over N tenants, round robin (default 1: one tenant's hash chain
+//                         takes every event, the hardest case)
+//   --pg-statements       also print the statements PostgreSQL spent the load phase's time on (pg_stat_statements,
+//                         loaded by restarting the embedded PostgreSQL once before the phases)
 //   --json FILE           also write every figure as JSON
 //   --stack-env KEY=VALUE extra environment for the stack's processes (repeatable)
 import { writeFile } from 'node:fs/promises';
@@ -53,6 +57,8 @@ interface Options {
   delaySeconds: number;
   sizeBytes: number;
   uploadConcurrency: number;
+  tenants: number;
+  pgStatements: boolean;
   targetP99Ms: number;
   json: string | undefined;
   stackEnv: Record<string, string>;
@@ -70,6 +76,8 @@ function parseOptions(argv: string[]): Options {
       delay: { type: 'string' },
       size: { type: 'string' },
       'upload-concurrency': { type: 'string' },
+      tenants: { type: 'string' },
+      'pg-statements': { type: 'boolean' },
       'target-p99-ms': { type: 'string' },
       json: { type: 'string' },
       'stack-env': { type: 'string', multiple: true },
@@ -97,6 +105,8 @@ function parseOptions(argv: string[]): Options {
     delaySeconds: int('delay', values.delay, 30, 0, 3600),
     sizeBytes: int('size', values.size, 64, 1, 1024 * 1024),
     uploadConcurrency: int('upload-concurrency', values['upload-concurrency'], 16, 1, 256),
+    tenants: int('tenants', values.tenants, 1, 1, 100),
+    pgStatements: values['pg-statements'] ?? false,
     targetP99Ms: int('target-p99-ms', values['target-p99-ms'], 150, 1),
     json: values.json,
     stackEnv: stackEnvOf(values['stack-env']),
@@ -116,12 +126,13 @@ interface PhaseResult {
   cpu: CpuUsage | undefined;
 }
 
-async function stage(env: TestStack, tenant: SeededTenant, count: number, options: Options): Promise<string[]> {
+/** One upload per request, staged by request i's tenant (tenants[i % tenants.length]). */
+async function stage(env: TestStack, tenants: SeededTenant[], count: number, options: Options): Promise<string[]> {
   const bytes = randomData(options.sizeBytes);
   return mapLimit(
     Array.from({ length: count }, (_, index) => index),
     options.uploadConcurrency,
-    () => uploadBytes(env.apiUrl, tenant.apiKey, bytes),
+    (index) => uploadBytes(env.apiUrl, (tenants[index % tenants.length] as SeededTenant).apiKey, bytes),
   );
 }
 
@@ -145,7 +156,7 @@ async function requestOnce(env: TestStack, apiKey: string, datasetKey: string, u
 
 async function runPhase(
   env: TestStack,
-  tenant: SeededTenant,
+  tenants: SeededTenant[],
   name: string,
   rate: number,
   seconds: number,
@@ -155,7 +166,7 @@ async function runPhase(
   const count = rate * seconds;
   console.log(`[bench] ${name}: staging ${count} uploads of ${options.sizeBytes} bytes…`);
   const stagingStart = Date.now();
-  const uploads = await stage(env, tenant, count, options);
+  const uploads = await stage(env, tenants, count, options);
   const stagingSeconds = (Date.now() - stagingStart) / 1000;
   console.log(`[bench] ${name}: sending ${count} requestBackup calls at ${rate}/s for ${seconds} s…`);
   // A short settle after staging, so the phase starts on a quiet API.
@@ -171,7 +182,7 @@ async function runPhase(
     if (wait > 1) await sleep(wait);
     const uploadId = uploads[index] as string;
     calls.push(
-      requestOnce(env, tenant.apiKey, `${name}/${index}`, uploadId).then(
+      requestOnce(env, (tenants[index % tenants.length] as SeededTenant).apiKey, `${name}/${index}`, uploadId).then(
         () => {
           latencies.push(performance.now() - planned);
         },
@@ -216,33 +227,60 @@ function print(result: PhaseResult, baseline: PhaseResult | undefined): void {
   }
 }
 
+/** Where PostgreSQL spent the phase: the statements with the most total execution time. */
+async function printTopStatements(env: TestStack): Promise<void> {
+  const rows = await env.db.$queryRawUnsafe<{ calls: bigint; total: number; mean: number; query: string }[]>(
+    `SELECT calls, total_exec_time AS total, mean_exec_time AS mean, query FROM pg_stat_statements
+      ORDER BY total_exec_time DESC LIMIT 12`,
+  );
+  console.log('postgres, load phase: total ms, calls, mean ms, statement');
+  for (const row of rows) {
+    const text = row.query.replace(/\s+/g, ' ').slice(0, 110);
+    console.log(
+      `  ${row.total.toFixed(0).padStart(7)} ${String(row.calls).padStart(7)} ${row.mean.toFixed(2).padStart(7)}  ${text}`,
+    );
+  }
+}
+
 async function main(): Promise<number> {
   const options = parseOptions(process.argv.slice(2));
   console.log(
-    `[bench] requestBackup at ${options.rate}/s for ${options.durationSeconds} s; ${options.copies} copies, delay ${options.delaySeconds} s`,
+    `[bench] requestBackup at ${options.rate}/s for ${options.durationSeconds} s over ${options.tenants} tenant(s); ${options.copies} copies, delay ${options.delaySeconds} s`,
   );
   const env = await startTestStack({ env: options.stackEnv });
   const sampler = new CpuSampler();
   try {
-    const tenant = await seedTenant(env.db, {
-      slug: 'bench-requests',
-      name: 'Request benchmark',
-      storageRoot: path.join(env.dataDir, 'storage', 'bench-requests'),
-      copies: options.copies,
-      delaySeconds: options.delaySeconds,
-      storage: ['one', 'two', 'three'].map((name) => ({
-        name,
-        spaces: [{ name: 'main', capacityBytes: 64 * 1024 ** 3 }],
-      })),
-    });
+    const tenants: SeededTenant[] = [];
+    for (let index = 0; index < options.tenants; index++) {
+      tenants.push(
+        await seedTenant(env.db, {
+          slug: `bench-requests-${index}`,
+          name: `Request benchmark ${index}`,
+          storageRoot: path.join(env.dataDir, 'storage', `bench-requests-${index}`),
+          copies: options.copies,
+          delaySeconds: options.delaySeconds,
+          storage: ['one', 'two', 'three'].map((name) => ({
+            name,
+            spaces: [{ name: 'main', capacityBytes: 64 * 1024 ** 3 }],
+          })),
+        }),
+      );
+    }
+    if (options.pgStatements) {
+      await env.db.$executeRawUnsafe("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'");
+      await env.stack.restartPostgres();
+      await env.db.$executeRawUnsafe('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+    }
     sampler.start();
     // Warm-up: the first calls compile code paths and fill caches; not measured.
-    await runPhase(env, tenant, 'warmup', 5, 2, options, sampler);
+    await runPhase(env, tenants, 'warmup', 5, 2, options, sampler);
     const baseline =
       options.baselineRate > 0
-        ? await runPhase(env, tenant, 'baseline', options.baselineRate, options.baselineSeconds, options, sampler)
+        ? await runPhase(env, tenants, 'baseline', options.baselineRate, options.baselineSeconds, options, sampler)
         : undefined;
-    const load = await runPhase(env, tenant, 'load', options.rate, options.durationSeconds, options, sampler);
+    if (options.pgStatements) await env.db.$executeRawUnsafe('SELECT pg_stat_statements_reset()');
+    const load = await runPhase(env, tenants, 'load', options.rate, options.durationSeconds, options, sampler);
+    if (options.pgStatements) await printTopStatements(env);
     console.log('');
     if (baseline) print(baseline, undefined);
     print(load, baseline);
