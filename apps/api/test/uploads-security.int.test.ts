@@ -1,7 +1,16 @@
 import { readdir, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { seedTenant, type SeededTenant } from '@echelon/db';
-import { gql, gqlOk, gqlUntil, randomData, startTestStack, type TestStack, uploadBytes } from '@echelon/stack';
+import {
+  backUpAndWait,
+  gql,
+  gqlOk,
+  randomData,
+  restoreAndWait,
+  startTestStack,
+  type TestStack,
+  uploadBytes,
+} from '@echelon/stack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
@@ -168,21 +177,12 @@ describe('staged uploads', () => {
     const unused = await uploadBytes(env.apiUrl, tenant.apiKey, randomData(1000));
     // Backed up: its row must stay (the version refers to it).
     const bytes = randomData(2000);
-    const usedUpload = await uploadBytes(env.apiUrl, tenant.apiKey, bytes);
-    const { requestBackup } = await gqlOk<{ requestBackup: { id: string } }>(
-      env.apiUrl,
-      tenant.apiKey,
-      'mutation($input: RequestBackupInput!) { requestBackup(input: $input) { id } }',
-      { input: { datasetKey: 'kept', uploadId: usedUpload } },
-    );
-    await gqlUntil<{ backupJob: { status: string } }>(
-      env.apiUrl,
-      tenant.apiKey,
-      'query($id: ID!) { backupJob(id: $id) { status } }',
-      { id: requestBackup.id },
-      ({ backupJob }) => backupJob.status === 'COMPLETED',
-      { what: 'the kept backup completing' },
-    );
+    const keptJob = await backUpAndWait(env.apiUrl, tenant.apiKey, 'kept', bytes);
+    const { datasetVersion } = await env.db.backupJob.findUniqueOrThrow({
+      where: { id: keptJob },
+      include: { datasetVersion: true },
+    });
+    const usedUpload = datasetVersion.uploadId as string;
     // A file no row claims, as a request cut off mid-creation leaves, aged past the expiry.
     const stray = path.join(stagingDir, 'stray-upload');
     await writeFile(stray, 'left behind');
@@ -207,20 +207,8 @@ describe('staged uploads', () => {
     expect(await env.db.upload.count({ where: { id: usedUpload } })).toBe(1);
     expect(await env.db.datasetVersion.count({ where: { uploadId: usedUpload } })).toBe(1);
     // Its version still restores from the storage: nothing the backup needs was removed.
-    const { requestRestore } = await gqlOk<{ requestRestore: { id: string } }>(
-      env.apiUrl,
-      tenant.apiKey,
-      'mutation { requestRestore(input: { datasetKey: "kept" }) { id } }',
-    );
-    await gqlUntil<{ restoreJob: { status: string } }>(
-      env.apiUrl,
-      tenant.apiKey,
-      'query($id: ID!) { restoreJob(id: $id) { status } }',
-      { id: requestRestore.id },
-      ({ restoreJob }) => restoreJob.status === 'COMPLETED',
-      { what: 'the restore completing' },
-    );
-    const content = await fetch(`${env.apiUrl}/restores/${requestRestore.id}/content`, {
+    const restoreId = await restoreAndWait(env.apiUrl, tenant.apiKey, 'kept');
+    const content = await fetch(`${env.apiUrl}/restores/${restoreId}/content`, {
       headers: auth(tenant.apiKey),
     });
     expect(Buffer.from(await content.arrayBuffer()).equals(bytes)).toBe(true);

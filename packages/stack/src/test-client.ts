@@ -72,6 +72,25 @@ export async function backUpAndWait(apiUrl: string, apiKey: string, datasetKey: 
   return requestBackup.id;
 }
 
+/** Restores the newest verified version of `datasetKey` and waits for it to be COMPLETED; returns the restore id. */
+export async function restoreAndWait(apiUrl: string, apiKey: string, datasetKey: string): Promise<string> {
+  const { requestRestore } = await gqlOk<{ requestRestore: { id: string } }>(
+    apiUrl,
+    apiKey,
+    'mutation($input: RequestRestoreInput!) { requestRestore(input: $input) { id } }',
+    { input: { datasetKey } },
+  );
+  await gqlUntil<{ restoreJob: { status: string } }>(
+    apiUrl,
+    apiKey,
+    'query($id: ID!) { restoreJob(id: $id) { status } }',
+    { id: requestRestore.id },
+    ({ restoreJob }) => restoreJob.status === 'COMPLETED',
+    { what: `restore ${requestRestore.id} completing` },
+  );
+  return requestRestore.id;
+}
+
 /** Stages bytes the way an integrator would: a tus upload with the API key; returns the upload id. */
 export function uploadBytes(apiUrl: string, apiKey: string, bytes: Buffer, chunkSize = 1024 * 1024): Promise<string> {
   return new Promise((resolve, reject) => {

@@ -247,6 +247,20 @@ const STOP_LINES = ['web', 'api', 'worker', 'temporal', 'postgres'].map((name) =
 /** The index of each line in the output, in the order given: -1 for a missing one. */
 const positions = (text: string, lines: string[]) => lines.map((line) => text.indexOf(line));
 
+/** Every child's stop line and then `stopped.`, in that order, in the launcher's shutdown output; their positions. */
+function expectStoppedInOrder(shutdown: string): number[] {
+  const order = positions(shutdown, [...STOP_LINES, 'stopped.\n']);
+  expect(
+    order.every((position) => position >= 0),
+    shutdown,
+  ).toBe(true);
+  expect(
+    [...order].sort((a, b) => a - b),
+    shutdown,
+  ).toEqual(order);
+  return order;
+}
+
 describe('npm start supervises its children', () => {
   it('restarts each child after kill -9 and stops all of them in order on Ctrl-C', async () => {
     const launcher = await launch(process.execPath, ['--import', 'tsx', path.join('scripts', 'start.ts')], {
@@ -328,15 +342,7 @@ describe('npm start supervises its children', () => {
     expect(await exited(launcher.child)).toEqual({ code: 0, signal: null });
     expect(Date.now() - stoppedAt).toBeLessThan(60_000);
     const shutdown = launcher.output().slice(beforeStop);
-    const order = positions(shutdown, [...STOP_LINES, 'stopped.\n']);
-    expect(
-      order.every((position) => position >= 0),
-      shutdown,
-    ).toBe(true);
-    expect(
-      [...order].sort((a, b) => a - b),
-      shutdown,
-    ).toEqual(order);
+    expectStoppedInOrder(shutdown);
     expect(shutdown).not.toMatch(/restarting in/);
     expect(await leftOver(running)).toEqual([]);
     expect(await processesUsing(launcher.dataDir)).toEqual([]);
@@ -351,15 +357,7 @@ describe('npm start supervises its children', () => {
     // The shell npm runs the script with re-raises the SIGINT it saw once its child is done, as shells do.
     expect(status.code === 0 || status.signal === 'SIGINT', JSON.stringify(status)).toBe(true);
     const shutdown = launcher.output().slice(beforeStop);
-    const order = positions(shutdown, [...STOP_LINES, 'stopped.\n']);
-    expect(
-      order.every((position) => position >= 0),
-      shutdown,
-    ).toBe(true);
-    expect(
-      [...order].sort((a, b) => a - b),
-      shutdown,
-    ).toEqual(order);
+    const order = expectStoppedInOrder(shutdown);
     // PostgreSQL did not get the terminal's Ctrl-C itself: the API stopped before its database went away.
     expect(shutdown.slice(0, order[1])).not.toMatch(/administrator command|database system is shutting down/);
     expect(shutdown).not.toMatch(/killing every Echelon process/);
@@ -376,15 +374,7 @@ describe('npm start supervises its children', () => {
     await printed(launcher, /^stopped\.$/m, beforeStop, 60_000);
     const shutdown = launcher.output().slice(beforeStop);
     expect(shutdown).toMatch(/npm start has exited: stopping every Echelon process/);
-    const order = positions(shutdown, [...STOP_LINES, 'stopped.\n']);
-    expect(
-      order.every((position) => position >= 0),
-      shutdown,
-    ).toBe(true);
-    expect(
-      [...order].sort((a, b) => a - b),
-      shutdown,
-    ).toEqual(order);
+    expectStoppedInOrder(shutdown);
     expect(await leftOver(running)).toEqual([]);
     expect(await processesUsing(launcher.dataDir)).toEqual([]);
   }, 600_000);
