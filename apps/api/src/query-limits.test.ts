@@ -5,6 +5,7 @@ import {
   type GraphQLSchema,
   getIntrospectionQuery,
   getOperationAST,
+  NoSchemaIntrospectionCustomRule,
   parse,
   specifiedRules,
   validate,
@@ -257,7 +258,9 @@ describe('the request budget on graphql-ws', () => {
     expect(off.validate(schema, off.parse('{ viewer { __typename } }'))).toEqual([]);
     const on = budgetOver('on').ws;
     expect(on.validate(schema, on.parse(introspect))).toEqual([]);
-    expect(budgetOver('off').apollo.introspection).toBe(false);
-    expect(budgetOver('on').apollo.introspection).toBe(true);
+    // Over HTTP the same rule refuses it: Apollo's own switch stays on, so only our error is sent.
+    expect(budgetOver('off').apollo.validationRules).toContain(NoSchemaIntrospectionCustomRule);
+    expect(budgetOver('on').apollo.validationRules).not.toContain(NoSchemaIntrospectionCustomRule);
+    expect(budgetOver('off').apollo.introspection).toBe(true);
   });
 });
