@@ -11,6 +11,7 @@ import {
   validate,
 } from 'graphql';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ATTACK, JOB_ROW } from '../test/budget-probes.js';
 import * as UI from '../../web/lib/operations.js';
 import {
   ASSUMED_LIST_SIZE,
@@ -40,17 +41,6 @@ const measure = (text: string, variables?: Record<string, unknown>) => {
 
 const refusals = (text: string, limits: QueryLimits = DEFAULTS): readonly GraphQLError[] =>
   validate(schema, parse(text), [...specifiedRules, queryLimitsRule(limits)]);
-
-/** The job row the attacker asked for, nested through replicas, storage systems and spaces. */
-const JOB_ROW = `id datasetKey version status createdAt identity { id externalId }
-  replicas { id order role status bytesCopied bytesTotal checksum
-    storageSystem { id name spaces { id name usedBytes } } space { id name } }`;
-
-/** The probe of issue 10: 50 aliases of nested backupJobs(first: 500), about 14 KB. */
-const ATTACK = `{ ${Array.from(
-  { length: 50 },
-  (_, index) => `j${index}: backupJobs(first: 500) { totalCount edges { cursor node { ${JOB_ROW} } } }`,
-).join('\n')} }`;
 
 describe('the request budget: what a query costs', () => {
   it('counts 1 per field, nesting as depth and aliased fields', () => {

@@ -11,6 +11,7 @@ import {
 } from '@echelon/stack';
 import type { Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ATTACK } from './budget-probes.js';
 import {
   BACKUP_JOB_QUERY,
   BACKUP_JOBS_QUERY,
@@ -57,16 +58,6 @@ async function median(runs: number, measure: () => Promise<number>): Promise<{ m
 
 const limitsOf = (answer: { errors?: { extensions?: Record<string, unknown> }[] }) =>
   (answer.errors ?? []).map((error) => error.extensions?.limit).sort();
-
-/** A job row nested through replicas, storage systems and spaces (the schema has no deeper list under a job). */
-const JOB_ROW = `id datasetKey version status createdAt identity { id externalId }
-  replicas { id order role status bytesCopied bytesTotal checksum
-    storageSystem { id name spaces { id name usedBytes } } space { id name } }`;
-
-const ATTACK = `{ ${Array.from(
-  { length: 50 },
-  (_, index) => `j${index}: backupJobs(first: 500) { totalCount edges { cursor node { ${JOB_ROW} } } }`,
-).join('\n')} }`;
 
 const AUDITS = `{ ${Array.from({ length: 1000 }, (_, index) => `c${index}: verifyAuditChain { ok }`).join(' ')} }`;
 

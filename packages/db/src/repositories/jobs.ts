@@ -150,9 +150,8 @@ const REPLICA_TYPES = {
   date: ['scheduledAt', 'startedAt', 'completedAt'],
 } as const;
 
-/** A unique index the statement ran into, by name (Prisma reports raw statements' violations in the message). */
-const violates = (error: unknown, index: string): boolean =>
-  error instanceof Error && (error.message.includes(index) || JSON.stringify(error).includes(index));
+/** A unique index the statement ran into, by name (Prisma names it in a raw statement's error message). */
+const violates = (error: unknown, index: string): boolean => error instanceof Error && error.message.includes(index);
 
 const IDEMPOTENCY_INDEX = 'backup_jobs_tenant_id_idempotency_key_key';
 

@@ -46,8 +46,8 @@ export async function createUploadsRouter(services: Services): Promise<express.R
     }
     return found;
   };
-  const requireUploader = async (req: Request) => {
-    const principal = await principalOf(req);
+  /** The caller as an uploader: a tenant identity whose roles allow uploads. */
+  const uploaderOf = (principal: Principal | undefined) => {
     if (principal === undefined) throw new TusRefusal(401, 'send Authorization: Bearer <API key>\n');
     if (principal.kind !== 'identity')
       throw new TusRefusal(403, 'uploads belong to a tenant identity; use its API key\n');
@@ -55,9 +55,10 @@ export async function createUploadsRouter(services: Services): Promise<express.R
       throw new TusRefusal(403, 'your roles do not allow uploads\n');
     return principal;
   };
+  const requireUploader = async (req: Request) => uploaderOf(await principalOf(req));
 
-  const ownUpload = async (req: Request, uploadId: string) => {
-    const principal = await requireUploader(req);
+  /** The caller's own upload; another identity's, like one that does not exist, is 404. */
+  const ownUpload = async (principal: ReturnType<typeof uploaderOf>, uploadId: string) => {
     const owner = { tenantId: principal.tenant.id, identityId: principal.identity.id };
     const upload = await findUpload(tenantDb(services.db, principal.tenant.id), owner, uploadId);
     if (upload === null) throw new TusRefusal(404, `upload ${uploadId} does not exist\n`);
@@ -73,9 +74,9 @@ export async function createUploadsRouter(services: Services): Promise<express.R
     respectForwardedHeaders: services.config.trustProxy,
     namingFunction: () => randomUUID(),
     async onIncomingRequest(req, uploadId) {
-      await requireUploader(req);
+      const principal = await requireUploader(req);
       if (req.method === 'POST' || req.method === 'OPTIONS') return;
-      await ownUpload(req, uploadId);
+      await ownUpload(principal, uploadId);
     },
     async onUploadCreate(req, upload) {
       const principal = await requireUploader(req);
@@ -123,26 +124,25 @@ export async function createUploadsRouter(services: Services): Promise<express.R
       next();
       return;
     }
-    const request = new Request('http://uploads.invalid/', {
-      headers: req.headers.authorization ? { authorization: req.headers.authorization } : {},
-    });
     const uploadId = req.path.split('/')[2] ?? '';
     res.set('Tus-Resumable', '1.0.0');
-    ownUpload(request, uploadId).then(
-      () =>
-        res
-          .status(405)
-          .set('Allow', UPLOAD_VERBS)
-          .type('text/plain')
-          .send(`staged uploads are not served back; use ${UPLOAD_VERBS}\n`),
-      (error: unknown) => {
-        if (error instanceof TusRefusal) res.status(error.status_code).type('text/plain').send(error.body);
-        else {
-          console.error('upload request failed:', error);
-          res.status(500).type('text/plain').send('upload failed; the server logged the details\n');
-        }
-      },
-    );
+    authenticate(services, req.headers.authorization)
+      .then((principal) => ownUpload(uploaderOf(principal), uploadId))
+      .then(
+        () =>
+          res
+            .status(405)
+            .set('Allow', UPLOAD_VERBS)
+            .type('text/plain')
+            .send(`staged uploads are not served back; use ${UPLOAD_VERBS}\n`),
+        (error: unknown) => {
+          if (error instanceof TusRefusal) res.status(error.status_code).type('text/plain').send(error.body);
+          else {
+            console.error('upload request failed:', error);
+            res.status(500).type('text/plain').send('upload failed; the server logged the details\n');
+          }
+        },
+      );
   });
   router.all('/uploads', handle);
   router.all('/uploads/*rest', handle);
