@@ -258,7 +258,7 @@ describe('one backup end to end (real PostgreSQL, Temporal dev server, worker, A
     }
     // The staged upload is released once the primary holds the data.
     const upload = await env.db.upload.findUniqueOrThrow({ where: { id: uploadId } });
-    await expect(readFile(upload.stagingPath)).rejects.toThrow();
+    await expect(readFile(upload.stagingPath ?? '')).rejects.toThrow();
   }, 180_000);
 
   it('lists the job and replays events after a given id without duplicates', async () => {

@@ -13,3 +13,4 @@ export * from './repositories/chain.js';
 export * from './repositories/history.js';
 export * from './app-role.js';
 export * from './repositories/restores.js';
+export * from './repositories/chunks.js';

@@ -1,5 +1,6 @@
 import { DomainError, isDomainError, validateS3Config } from '@echelon/domain';
 import type { StorageAdapter } from './adapter.js';
+import { type ChunkRepository, FilesystemChunkRepository, unsupportedRepository } from './chunks/repository.js';
 import { FilesystemStorage } from './filesystem.js';
 import { S3Storage, type S3StorageOptions } from './s3.js';
 
@@ -48,3 +49,26 @@ export function adapterFor(system: StorageSystemRef, options: { s3?: S3StorageOp
 /** Where a dataset version's bytes live inside a backup space; the same key on every system. */
 export const objectKeyFor = (input: { tenantId: string; datasetId: string; version: number }): string =>
   `tenants/${input.tenantId}/datasets/${input.datasetId}/v${input.version}/data`;
+
+/** A tenant's chunks and manifests in one backup space of a registered storage system. */
+export function chunkRepositoryFor(
+  system: StorageSystemRef,
+  spaceName: string,
+  tenantId: string,
+  _options: { s3?: S3StorageOptions } = {},
+): ChunkRepository {
+  switch (system.kind) {
+    case 'FILESYSTEM': {
+      const root = (system.config as { root?: unknown } | null)?.root;
+      if (typeof root !== 'string' || !root.startsWith('/')) {
+        throw new DomainError(
+          'STORAGE_UNAVAILABLE',
+          `storage system ${system.id} has no absolute "root" in its config`,
+        );
+      }
+      return new FilesystemChunkRepository({ root, space: spaceName, tenantId });
+    }
+    case 'S3':
+      return unsupportedRepository('S3');
+  }
+}

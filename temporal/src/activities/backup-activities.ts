@@ -331,7 +331,7 @@ export function createActivities(deps: ActivityDeps) {
           : null;
         if (primary.status !== 'COMPLETED') {
           const stagingPath = upload?.stagingPath;
-          if (stagingPath === undefined || !(await stat(stagingPath).catch(() => undefined))) {
+          if (stagingPath === undefined || stagingPath === null || !(await stat(stagingPath).catch(() => undefined))) {
             throw new DomainError('NOT_FOUND', `the staged upload of job ${input.jobId} is gone`);
           }
           await copyInto(job, primary, async () => createReadStream(stagingPath));
@@ -340,7 +340,9 @@ export function createActivities(deps: ActivityDeps) {
         // The staged bytes and tus's metadata beside them: the primary holds the version now.
         if (upload !== null) {
           await Promise.all(
-            [upload.stagingPath, `${upload.stagingPath}.json`].map((file) => rm(file, { force: true })),
+            (upload.stagingPath === null ? [] : [upload.stagingPath, `${upload.stagingPath}.json`]).map((file) =>
+              rm(file, { force: true }),
+            ),
           );
         }
         return handOver(input, job, 0, input.handOver === true);

@@ -89,12 +89,12 @@ export async function readBackupIntake(
 export interface AbandonedUpload {
   id: string;
   tenantId: string;
-  stagingPath: string;
+  stagingPath: string | null;
 }
 
 /** Uploads created before `cutoff` that no dataset version uses, in every tenant, oldest first. */
 export async function abandonedUploads(db: Db, cutoff: Date, maxRows: number): Promise<AbandonedUpload[]> {
-  const rows = await db.$queryRaw<{ id: string; tenant_id: string; staging_path: string }[]>`
+  const rows = await db.$queryRaw<{ id: string; tenant_id: string; staging_path: string | null }[]>`
     SELECT * FROM echelon_abandoned_uploads(${cutoff}, ${maxRows}::integer)`;
   return rows.map((row) => ({ id: row.id, tenantId: row.tenant_id, stagingPath: row.staging_path }));
 }

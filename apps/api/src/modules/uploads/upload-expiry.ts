@@ -6,7 +6,8 @@ import { abandonedUploads, type Db, removeUnusedUpload, stagedUploadStates, tena
 const SWEEP_BATCH = 500;
 
 /** tus keeps each upload's metadata beside its bytes. */
-const stagedFilesOf = (stagingPath: string) => [stagingPath, `${stagingPath}.json`];
+const stagedFilesOf = (stagingPath: string | null) =>
+  stagingPath === null ? [] : [stagingPath, `${stagingPath}.json`];
 
 const lastWrite = (file: string) =>
   stat(file).then(
@@ -43,7 +44,7 @@ export function startUploadExpiry(options: {
     let uploads = 0;
     for (const upload of await abandonedUploads(db, cutoff, SWEEP_BATCH)) {
       // A long upload over a slow link is still alive while its bytes keep arriving.
-      if (!isStale(await lastWrite(upload.stagingPath))) continue;
+      if (upload.stagingPath !== null && !isStale(await lastWrite(upload.stagingPath))) continue;
       if (!(await removeUnusedUpload(tenantDb(db, upload.tenantId), upload.tenantId, upload.id))) continue;
       await Promise.all(stagedFilesOf(upload.stagingPath).map((file) => rm(file, { force: true })));
       uploads += 1;

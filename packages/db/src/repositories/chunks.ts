@@ -1,0 +1,233 @@
+import { DomainError } from '@echelon/domain';
+import { type Db, Prisma } from '../client.js';
+import type { Upload } from '../generated/prisma/client.js';
+
+/**
+ * The index of the content-addressed data plane (docs/data-layout.md): which backup space holds which of a tenant's
+ * chunks, and the chunks of each upload. A space's chunk row exists only once the chunk is durable there and was
+ * verified when written; the storage itself stays the truth a scrub checks this index against.
+ */
+
+export interface ChunkRecord {
+  hash: string;
+  length: number;
+  /** Where inside the space when its store packs chunks (S3: "<pack>@<offset>"); null for one file per chunk. */
+  location: string | null;
+}
+
+/** A chunk's length and where it sits in one space that holds it. */
+export interface ChunkHolder {
+  spaceId: string;
+  length: number;
+  location: string | null;
+}
+
+/** What a complete upload holds: the listing its version's manifest is made of (see `versionManifest`). */
+export interface UploadContents {
+  kind: 'object' | 'tree';
+  entries: {
+    path: string;
+    mode: string;
+    mtime: string;
+    size: number;
+    sha256: string;
+    chunks: [hash: string, length: number][];
+  }[];
+}
+
+const BATCH = 5000;
+
+function batches<T>(items: readonly T[], size = BATCH): T[][] {
+  const out: T[][] = [];
+  for (let start = 0; start < items.length; start += size) out.push(items.slice(start, start + size));
+  return out;
+}
+
+/**
+ * Records chunks now durable in a space (several writers of one chunk: it is recorded once). Returns the bytes
+ * this call added to the index, so a space's unique chunk bytes are counted once.
+ */
+export async function recordStoredChunks(
+  db: Db,
+  tenantId: string,
+  spaceId: string,
+  chunks: readonly ChunkRecord[],
+): Promise<number> {
+  let added = 0;
+  for (const batch of batches(chunks)) {
+    const rows = await db.$queryRaw<{ length: number }[]>`
+      INSERT INTO stored_chunks (space_id, hash, tenant_id, length, location)
+      SELECT ${spaceId}::uuid, c.hash, ${tenantId}::uuid, c.length, c.location
+        FROM unnest(${batch.map((c) => c.hash)}::text[], ${batch.map((c) => c.length)}::int[],
+                    ${batch.map((c) => c.location)}::text[]) AS c(hash, length, location)
+      ON CONFLICT (space_id, hash) DO NOTHING
+      RETURNING length`;
+    for (const row of rows) added += row.length;
+  }
+  return added;
+}
+
+/** The hashes of `hashes` that the space does not hold, first occurrences in order, each once. */
+export async function spaceMissingChunks(
+  db: Db,
+  tenantId: string,
+  spaceId: string,
+  hashes: readonly string[],
+): Promise<string[]> {
+  const unique = [...new Set(hashes)];
+  const missing: string[] = [];
+  for (const batch of batches(unique)) {
+    const rows = await db.$queryRaw<{ hash: string }[]>`
+      SELECT h.hash FROM unnest(${batch}::text[]) WITH ORDINALITY AS h(hash, n)
+       WHERE NOT EXISTS (SELECT 1 FROM stored_chunks s
+                          WHERE s.space_id = ${spaceId}::uuid AND s.tenant_id = ${tenantId}::uuid AND s.hash = h.hash)
+       ORDER BY h.n`;
+    for (const row of rows) missing.push(row.hash);
+  }
+  return missing;
+}
+
+/**
+ * The hashes of `hashes` that no space of the tenant holds: what a client must still send. Another tenant's chunk
+ * is missing too, so asking never tells a tenant what another one stores.
+ */
+export async function tenantMissingChunks(db: Db, tenantId: string, hashes: readonly string[]): Promise<string[]> {
+  const unique = [...new Set(hashes)];
+  const missing: string[] = [];
+  for (const batch of batches(unique)) {
+    const rows = await db.$queryRaw<{ hash: string }[]>`
+      SELECT h.hash FROM unnest(${batch}::text[]) WITH ORDINALITY AS h(hash, n)
+       WHERE NOT EXISTS (SELECT 1 FROM stored_chunks s WHERE s.tenant_id = ${tenantId}::uuid AND s.hash = h.hash)
+       ORDER BY h.n`;
+    for (const row of rows) missing.push(row.hash);
+  }
+  return missing;
+}
+
+/** For each of `hashes` the tenant holds somewhere: the spaces that hold it. */
+export async function chunkHolders(
+  db: Db,
+  tenantId: string,
+  hashes: readonly string[],
+): Promise<Map<string, ChunkHolder[]>> {
+  const holders = new Map<string, ChunkHolder[]>();
+  for (const batch of batches([...new Set(hashes)])) {
+    const rows = await db.$queryRaw<{ hash: string; space_id: string; length: number; location: string | null }[]>`
+      SELECT s.hash, s.space_id, s.length, s.location FROM stored_chunks s
+       WHERE s.tenant_id = ${tenantId}::uuid AND s.hash = ANY (${batch}::text[])`;
+    for (const row of rows) {
+      const list = holders.get(row.hash) ?? [];
+      list.push({ spaceId: row.space_id, length: row.length, location: row.location });
+      holders.set(row.hash, list);
+    }
+  }
+  return holders;
+}
+
+/** Where each of `hashes` sits in one space (absent: the space does not hold it). */
+export async function storedChunksIn(
+  db: Db,
+  tenantId: string,
+  spaceId: string,
+  hashes: readonly string[],
+): Promise<Map<string, ChunkRecord>> {
+  const found = new Map<string, ChunkRecord>();
+  for (const batch of batches([...new Set(hashes)])) {
+    const rows = await db.$queryRaw<{ hash: string; length: number; location: string | null }[]>`
+      SELECT s.hash, s.length, s.location FROM stored_chunks s
+       WHERE s.space_id = ${spaceId}::uuid AND s.tenant_id = ${tenantId}::uuid AND s.hash = ANY (${batch}::text[])`;
+    for (const row of rows) found.set(row.hash, { hash: row.hash, length: row.length, location: row.location });
+  }
+  return found;
+}
+
+/** The space no longer holds the chunk (found missing or corrupt): copies and restores stop reading it there. */
+export async function forgetStoredChunk(db: Db, tenantId: string, spaceId: string, hash: string): Promise<void> {
+  await db.$executeRaw`
+    DELETE FROM stored_chunks WHERE space_id = ${spaceId}::uuid AND tenant_id = ${tenantId}::uuid AND hash = ${hash}`;
+}
+
+/** The unique chunk bytes a space holds for its tenant. */
+export async function storedChunkBytes(db: Db, tenantId: string, spaceId: string): Promise<bigint> {
+  const [row] = await db.$queryRaw<{ bytes: bigint | null }[]>`
+    SELECT sum(length)::bigint AS bytes FROM stored_chunks
+     WHERE space_id = ${spaceId}::uuid AND tenant_id = ${tenantId}::uuid`;
+  return row?.bytes ?? 0n;
+}
+
+// ── uploads streamed into a chunk store ────────────────────────────────────────────────────────────────
+
+/** A new upload whose bytes go through the chunker into `intakeSpaceId` as they arrive. */
+export async function recordChunkedUpload(
+  db: Db,
+  input: { id: string; tenantId: string; identityId: string; sizeBytes: number; intakeSpaceId: string },
+): Promise<Upload> {
+  return db.upload.create({ data: { ...input, sizeBytes: BigInt(input.sizeBytes), stagingPath: null } });
+}
+
+/**
+ * Appends chunks to an upload's list from position `firstSeq` (positions from there on, left by an attempt that
+ * was cut off, are replaced), in one transaction.
+ */
+export async function appendUploadChunks(
+  db: Db,
+  tenantId: string,
+  uploadId: string,
+  firstSeq: number,
+  chunks: readonly { hash: string; length: number }[],
+): Promise<void> {
+  await db.$transaction([
+    db.$executeRaw`DELETE FROM upload_chunks WHERE upload_id = ${uploadId} AND tenant_id = ${tenantId}::uuid
+                     AND seq >= ${firstSeq}`,
+    db.$executeRaw`
+      INSERT INTO upload_chunks (upload_id, seq, tenant_id, hash, length)
+      SELECT ${uploadId}, ${firstSeq}::int + c.n::int - 1, ${tenantId}::uuid, c.hash, c.length
+        FROM unnest(${chunks.map((c) => c.hash)}::text[], ${chunks.map((c) => c.length)}::int[])
+             WITH ORDINALITY AS c(hash, length, n)`,
+  ]);
+}
+
+/** An upload's chunks in stream order. */
+export async function uploadChunkList(
+  db: Db,
+  tenantId: string,
+  uploadId: string,
+): Promise<{ hash: string; length: number }[]> {
+  return db.$queryRaw<{ hash: string; length: number }[]>`
+    SELECT hash, length FROM upload_chunks
+     WHERE upload_id = ${uploadId} AND tenant_id = ${tenantId}::uuid ORDER BY seq`;
+}
+
+/**
+ * An upload is complete: its whole sha256 and its contents are recorded, after which requestBackup may use it. An
+ * upload completed already is left as it is (CONFLICT when the contents differ).
+ */
+export async function completeChunkedUpload(
+  db: Db,
+  tenantId: string,
+  uploadId: string,
+  input: { sha256: string; sizeBytes: number; contents: UploadContents },
+): Promise<void> {
+  const updated = await db.upload.updateMany({
+    where: { id: uploadId, tenantId, completedAt: null },
+    data: {
+      sha256: input.sha256,
+      sizeBytes: BigInt(input.sizeBytes),
+      contents: input.contents as unknown as Prisma.InputJsonValue,
+      completedAt: new Date(),
+    },
+  });
+  if (updated.count === 1) return;
+  const existing = await db.upload.findFirst({ where: { id: uploadId, tenantId } });
+  if (existing === null) throw new DomainError('NOT_FOUND', `upload ${uploadId} does not exist`);
+  if (existing.sha256 !== input.sha256) {
+    throw new DomainError('CONFLICT', `upload ${uploadId} was completed with other contents`);
+  }
+}
+
+/** The contents of a complete chunked upload; null for a whole-object upload (or one not complete). */
+export function uploadContentsOf(upload: Pick<Upload, 'contents'>): UploadContents | null {
+  const contents = upload.contents as unknown;
+  if (contents === null || contents === undefined || typeof contents !== 'object') return null;
+  return contents as UploadContents;
+}
