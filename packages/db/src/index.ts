@@ -14,3 +14,4 @@ export * from './repositories/history.js';
 export * from './app-role.js';
 export * from './repositories/restores.js';
 export * from './repositories/chunks.js';
+export * from './repositories/replica-chunks.js';
