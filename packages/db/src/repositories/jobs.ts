@@ -364,6 +364,7 @@ export type ReplicaPatch = Partial<
     | 'objectKey'
     | 'spaceId'
     | 'attempts'
+    | 'manifestId'
   >
 >;
 
@@ -383,6 +384,7 @@ const PATCH_COLUMNS: Record<keyof ReplicaPatch, string> = {
   objectKey: 'object_key',
   spaceId: 'space_id',
   attempts: 'attempts',
+  manifestId: 'manifest_id',
 };
 
 /**
@@ -453,6 +455,7 @@ function replicaColumns(alias: string): Prisma.Sql {
       column('bytes_copied', 'bytesCopied'),
       column('reserved_bytes', 'reservedBytes'),
       column('checksum', 'checksum'),
+      column('manifest_id', 'manifestId'),
       column('attempts', 'attempts'),
       column('last_error', 'lastError'),
     ].join(', '),
