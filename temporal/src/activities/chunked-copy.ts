@@ -33,6 +33,8 @@ const CHUNKS_IN_FLIGHT = 4;
 /** A flush, and the index rows of what it made durable, after this many chunks or bytes. */
 const BATCH_CHUNKS = 32;
 const BATCH_BYTES = 64 * MIB;
+/** A batch is also flushed after this long, so a slow (paced) copy cut off redoes at most this much of its work. */
+const FLUSH_INTERVAL_MS = 2000;
 
 /** A chunked version: what its upload holds, under its dataset's key. */
 export interface ChunkedVersion {
@@ -71,14 +73,20 @@ export function manifestOfVersion(job: WorkJob, version: ChunkedVersion): Manife
 }
 
 /**
- * Runs `work` over `items` with at most `limit` at once. After a failure no new item starts; those in flight
- * finish, then the first failure is thrown.
+ * Runs `work` over `items` in order, at most `limit` at once, while `isOpen()` says more may start. After a
+ * failure no new item starts; those in flight finish, then the first failure is thrown. Returns how many items
+ * were started (all of them done): the first that many.
  */
-async function inFlight<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+async function inFlight<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+  isOpen: () => boolean = () => true,
+): Promise<number> {
   let next = 0;
   let failure: { error: unknown } | undefined;
   const lane = async () => {
-    while (failure === undefined && next < items.length) {
+    while (failure === undefined && next < items.length && isOpen()) {
       const item = items[next++] as T;
       try {
         await work(item);
@@ -89,25 +97,21 @@ async function inFlight<T>(items: readonly T[], limit: number, work: (item: T) =
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
   if (failure !== undefined) throw failure.error;
+  return next;
 }
 
-/** Consecutive runs of `hashes` of at most BATCH_CHUNKS chunks and BATCH_BYTES bytes. */
-function batchesOf(hashes: readonly string[], lengthOf: ReadonlyMap<string, number>): string[][] {
-  const batches: string[][] = [];
-  let current: string[] = [];
+/** The next batch of `hashes` from `from` on: at most BATCH_CHUNKS chunks and BATCH_BYTES bytes (at least one). */
+function batchFrom(hashes: readonly string[], from: number, lengthOf: ReadonlyMap<string, number>): string[] {
+  const batch: string[] = [];
   let bytes = 0;
-  for (const hash of hashes) {
+  for (let index = from; index < hashes.length && batch.length < BATCH_CHUNKS; index++) {
+    const hash = hashes[index] as string;
     const length = lengthOf.get(hash) ?? 0;
-    if (current.length > 0 && (current.length >= BATCH_CHUNKS || bytes + length > BATCH_BYTES)) {
-      batches.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(hash);
+    if (batch.length > 0 && bytes + length > BATCH_BYTES) break;
+    batch.push(hash);
     bytes += length;
   }
-  if (current.length > 0) batches.push(current);
-  return batches;
+  return batch;
 }
 
 /**
@@ -262,27 +266,34 @@ export async function copyChunks(
   const copyMissing = async (hashes: readonly string[]) => {
     let left = hashes.length;
     let inFlightBytes = 0;
-    for (const batch of batchesOf(hashes, lengthOf)) {
+    for (let next = 0; next < hashes.length; ) {
+      const batch = batchFrom(hashes, next, lengthOf);
       const holders = await chunkHolders(db, tenantId, batch);
+      const openedAt = Date.now();
       let failure: { error: unknown } | undefined;
       try {
-        await inFlight(batch, CHUNKS_IN_FLIGHT, async (hash) => {
-          if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
-          const length = lengthOf.get(hash) ?? 0;
-          await pacer.take(length);
-          const bytes = await sources.read(hash, holders.get(hash) ?? []);
-          await destination.put(hash, bytes);
-          inFlightBytes += length;
-          left -= 1;
-          const heartbeat: CopyHeartbeat = { chunksLeft: left, presentBytes: tally.present + inFlightBytes };
-          context.heartbeat(heartbeat);
-          const now = Date.now();
-          const bytesCopied = asVersionBytes(heartbeat.presentBytes);
-          if (now - lastReport >= env.progressIntervalMs && bytesCopied < size) {
-            lastReport = now;
-            void recordProgress(db, { tenantId, replicaId: replica.id, bytesCopied }).catch(() => undefined);
-          }
-        });
+        next += await inFlight(
+          batch,
+          CHUNKS_IN_FLIGHT,
+          async (hash) => {
+            if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
+            const length = lengthOf.get(hash) ?? 0;
+            await pacer.take(length);
+            const bytes = await sources.read(hash, holders.get(hash) ?? []);
+            await destination.put(hash, bytes);
+            inFlightBytes += length;
+            left -= 1;
+            const heartbeat: CopyHeartbeat = { chunksLeft: left, presentBytes: tally.present + inFlightBytes };
+            context.heartbeat(heartbeat);
+            const now = Date.now();
+            const bytesCopied = asVersionBytes(heartbeat.presentBytes);
+            if (now - lastReport >= env.progressIntervalMs && bytesCopied < size) {
+              lastReport = now;
+              void recordProgress(db, { tenantId, replicaId: replica.id, bytesCopied }).catch(() => undefined);
+            }
+          },
+          () => Date.now() - openedAt < FLUSH_INTERVAL_MS,
+        );
       } catch (error) {
         failure = { error };
       }
