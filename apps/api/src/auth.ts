@@ -23,7 +23,8 @@ export type Permission =
   | 'dataset:read'
   | 'audit:verify'
   | 'restore:read'
-  | 'restore:request';
+  | 'restore:request'
+  | 'chunk:write';
 
 const TENANT_ROLES: readonly Role[] = ['TENANT_ADMIN', 'OPERATOR', 'AUDITOR', 'MEMBER'];
 
@@ -49,6 +50,8 @@ export const PERMISSIONS: Record<Permission, readonly Role[]> = {
   'audit:verify': ['TENANT_ADMIN', 'AUDITOR'],
   'restore:read': TENANT_ROLES,
   'restore:request': ['TENANT_ADMIN', 'OPERATOR', 'MEMBER'],
+  // Sending data in, as tus uploads do (job:request): asking which chunks are missing and storing them.
+  'chunk:write': ['TENANT_ADMIN', 'OPERATOR', 'MEMBER'],
 };
 
 export const hasPermission = (roles: readonly Role[], permission: Permission): boolean =>

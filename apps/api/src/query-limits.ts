@@ -51,6 +51,13 @@ const PAGE_SIZE_ARGUMENTS = ['first', 'limit'] as const;
 /** `extensions.cost` on a field replaces its own cost of 1 (set with `@Expensive`). */
 export const COST_EXTENSION = 'cost';
 
+/**
+ * `extensions.costPerItem` (`{ argument, cost }`) adds `cost` for each item of the field's list argument `argument`
+ * (`missingChunks(hashes:)`: the work is one lookup per hash). A list given by a variable counts its real length
+ * once the variables are known, and 1 at validation (the least it can be, as page sizes).
+ */
+export const ITEM_COST_EXTENSION = 'costPerItem';
+
 export type LimitName = 'cost' | 'depth' | 'aliases';
 
 export interface OperationMeasure {
@@ -194,6 +201,24 @@ export function measureOperation(
     return undefined;
   };
 
+  /** What a field's list argument adds to its cost (see ITEM_COST_EXTENSION). */
+  const itemCost = (field: GraphQLField<unknown, unknown>, node: FieldNode): number => {
+    const rule = field.extensions?.[ITEM_COST_EXTENSION] as { argument?: unknown; cost?: unknown } | undefined;
+    if (rule === undefined || typeof rule.argument !== 'string' || typeof rule.cost !== 'number') return 0;
+    const given = node.arguments?.find((candidate) => candidate.name.value === rule.argument);
+    if (given === undefined) return 0;
+    let items = 1;
+    if (given.value.kind === Kind.VARIABLE) {
+      if (variables !== undefined) {
+        const value = variableValue(given.value.name.value);
+        items = Array.isArray(value) ? value.length : 1;
+      }
+    } else if (given.value.kind === Kind.LIST) {
+      items = given.value.values.length;
+    }
+    return bounded(items * rule.cost);
+  };
+
   /**
    * `inPage`: the selection is a paginated field's own (a connection's `edges`): its lists are the page's rows,
    * already counted by the page size.
@@ -232,7 +257,11 @@ export function measureOperation(
         const introspects = name === SchemaMetaFieldDef.name || name === TypeMetaFieldDef.name;
         const own = field?.extensions?.[COST_EXTENSION];
         add({
-          cost: bounded((typeof own === 'number' ? own : 1) + rows * children.cost),
+          cost: bounded(
+            (typeof own === 'number' ? own : 1) +
+              (field === undefined ? 0 : itemCost(field, selection)) +
+              rows * children.cost,
+          ),
           // As graphql-depth-limit does: introspection nests by its nature (a type's `ofType` chain), and what it
           // could fan out to is bounded by its cost.
           depth: introspects ? 0 : 1 + children.depth,

@@ -6,6 +6,7 @@ import { createPubSub } from '@graphql-yoga/subscription';
 import { buildSchema } from 'type-graphql';
 import { authChecker } from './auth.js';
 import { AuditResolver } from './modules/audit/index.js';
+import { ChunksResolver } from './modules/chunks/index.js';
 import { DatasetComplianceResolver, DatasetsResolver } from './modules/datasets/index.js';
 import { HistoryResolver } from './modules/history/index.js';
 import { IdentitiesResolver } from './modules/identities/index.js';
@@ -34,6 +35,7 @@ export const RESOLVERS = [
   HistoryResolver,
   ProgressResolver,
   RestoresResolver,
+  ChunksResolver,
 ] as const;
 
 export async function buildEchelonSchema(options: { emit?: boolean } = {}): Promise<GraphQLSchema> {

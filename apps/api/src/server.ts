@@ -8,6 +8,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { authenticate, createContext, type RequestContext, type Services } from './context.js';
 import { formatError } from './errors.js';
+import { createChunksRouter } from './modules/chunks/chunks.router.js';
 import { createExportsRouter } from './modules/exports/index.js';
 import { createRestoresRouter } from './modules/restores/restores.router.js';
 import { createUploadsRouter } from './modules/uploads/index.js';
@@ -99,7 +100,9 @@ export async function createApiServer(services: Services): Promise<ApiServer> {
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  app.use(await createUploadsRouter(services));
+  const uploads = await createUploadsRouter(services);
+  app.use(uploads.router);
+  app.use(createChunksRouter(services));
   app.use(createExportsRouter(services));
   app.use(createRestoresRouter(services));
   app.use(
@@ -135,6 +138,7 @@ export async function createApiServer(services: Services): Promise<ApiServer> {
     httpServer,
     async close() {
       stopRevocations();
+      uploads.intake.close();
       await apollo.stop();
       httpServer.closeAllConnections();
     },

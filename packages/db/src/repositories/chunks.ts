@@ -157,12 +157,92 @@ export async function storedChunkBytes(db: Db, tenantId: string, spaceId: string
 
 // ── uploads streamed into a chunk store ────────────────────────────────────────────────────────────────
 
-/** A new upload whose bytes go through the chunker into `intakeSpaceId` as they arrive. */
+/**
+ * A new upload whose bytes go through the chunker into `intakeSpaceId` as they arrive. `metadata` is what its client
+ * announced (tus Upload-Metadata): kept in `contents` as `{ pending: { metadata } }` until the upload completes, so
+ * whichever API process serves its last byte knows it (`pendingUploadMetadata`).
+ */
 export async function recordChunkedUpload(
   db: Db,
-  input: { id: string; tenantId: string; identityId: string; sizeBytes: number; intakeSpaceId: string },
+  input: {
+    id: string;
+    tenantId: string;
+    identityId: string;
+    sizeBytes: number;
+    intakeSpaceId: string;
+    metadata?: Record<string, string | null>;
+  },
 ): Promise<Upload> {
-  return db.upload.create({ data: { ...input, sizeBytes: BigInt(input.sizeBytes), stagingPath: null } });
+  const { metadata, ...row } = input;
+  return db.upload.create({
+    data: {
+      ...row,
+      sizeBytes: BigInt(input.sizeBytes),
+      stagingPath: null,
+      ...(metadata === undefined ? {} : { contents: { pending: { metadata } } as Prisma.InputJsonValue }),
+    },
+  });
+}
+
+/** The metadata an incomplete chunked upload was created with; undefined when none was recorded. */
+export function pendingUploadMetadata(upload: Pick<Upload, 'contents'>): Record<string, string | null> | undefined {
+  const contents = upload.contents as { pending?: { metadata?: unknown } } | null;
+  const metadata = contents?.pending?.metadata;
+  return typeof metadata === 'object' && metadata !== null ? (metadata as Record<string, string | null>) : undefined;
+}
+
+/** How far an upload's recorded chunks reach: their count and their bytes (the offset a resume starts at). */
+export async function uploadChunkProgress(
+  db: Db,
+  tenantId: string,
+  uploadId: string,
+): Promise<{ chunks: number; bytes: number }> {
+  const [row] = await db.$queryRaw<{ chunks: number; bytes: bigint }[]>`
+    SELECT count(*)::int AS chunks, coalesce(sum(length), 0)::bigint AS bytes FROM upload_chunks
+     WHERE upload_id = ${uploadId} AND tenant_id = ${tenantId}::uuid`;
+  return { chunks: row?.chunks ?? 0, bytes: Number(row?.bytes ?? 0n) };
+}
+
+/**
+ * Appends chunks at positions `firstSeq`, `firstSeq + 1`, … of an incomplete upload, and only there: false when
+ * another writer recorded any of those positions first (a second API process took the upload over, or the upload
+ * was completed or removed meanwhile), and then nothing is written. Recorded positions are never replaced, so two
+ * writers of one upload can never interleave their chunks.
+ */
+export async function appendNextUploadChunks(
+  db: Db,
+  tenantId: string,
+  uploadId: string,
+  firstSeq: number,
+  chunks: readonly { hash: string; length: number }[],
+): Promise<boolean> {
+  if (chunks.length === 0) return true;
+  try {
+    const inserted = await db.$executeRaw`
+      INSERT INTO upload_chunks (upload_id, seq, tenant_id, hash, length)
+      SELECT ${uploadId}, ${firstSeq}::int + c.n::int - 1, ${tenantId}::uuid, c.hash, c.length
+        FROM unnest(${chunks.map((c) => c.hash)}::text[], ${chunks.map((c) => c.length)}::int[])
+             WITH ORDINALITY AS c(hash, length, n)
+       WHERE EXISTS (SELECT 1 FROM uploads u WHERE u.id = ${uploadId} AND u.tenant_id = ${tenantId}::uuid
+                        AND u.completed_at IS NULL)`;
+    return inserted === chunks.length;
+  } catch (error) {
+    if (error instanceof Error && error.message.includes('upload_chunks_pkey')) return false;
+    throw error;
+  }
+}
+
+/**
+ * When a byte of the upload last arrived in its intake space, as far as the index tells: the newest `stored_at`
+ * of its chunks (null without any). A chunk that the space held already keeps its first time.
+ */
+export async function uploadLastStoredAt(db: Db, tenantId: string, uploadId: string): Promise<Date | null> {
+  const [row] = await db.$queryRaw<{ at: Date | null }[]>`
+    SELECT max(s.stored_at) AS at FROM upload_chunks c
+      JOIN uploads u ON u.id = c.upload_id AND u.tenant_id = c.tenant_id
+      JOIN stored_chunks s ON s.space_id = u.intake_space_id AND s.hash = c.hash AND s.tenant_id = c.tenant_id
+     WHERE c.upload_id = ${uploadId} AND c.tenant_id = ${tenantId}::uuid`;
+  return row?.at ?? null;
 }
 
 /**
@@ -227,7 +307,49 @@ export async function completeChunkedUpload(
 
 /** The contents of a complete chunked upload; null for a whole-object upload (or one not complete). */
 export function uploadContentsOf(upload: Pick<Upload, 'contents'>): UploadContents | null {
-  const contents = upload.contents as unknown;
+  const contents = upload.contents as Partial<UploadContents> | null | undefined;
+  // An incomplete upload holds only its pending metadata (see `recordChunkedUpload`).
   if (contents === null || contents === undefined || typeof contents !== 'object') return null;
+  if ((contents.kind !== 'object' && contents.kind !== 'tree') || !Array.isArray(contents.entries)) return null;
   return contents as UploadContents;
+}
+
+/**
+ * A complete chunked upload made in one step, from a manifest a client sent with its chunks already stored: the
+ * chunk list, the sha256 and the contents in one transaction, so a refused or failed request leaves no row.
+ */
+export async function recordManifestUpload(
+  db: Db,
+  input: {
+    id: string;
+    tenantId: string;
+    identityId: string;
+    intakeSpaceId: string;
+    sha256: string;
+    sizeBytes: number;
+    contents: UploadContents;
+  },
+): Promise<Upload> {
+  const chunks = input.contents.entries.flatMap((entry) => entry.chunks);
+  const [upload] = await db.$transaction([
+    db.upload.create({
+      data: {
+        id: input.id,
+        tenantId: input.tenantId,
+        identityId: input.identityId,
+        intakeSpaceId: input.intakeSpaceId,
+        sizeBytes: BigInt(input.sizeBytes),
+        stagingPath: null,
+        sha256: input.sha256,
+        contents: input.contents as unknown as Prisma.InputJsonValue,
+        completedAt: new Date(),
+      },
+    }),
+    db.$executeRaw`
+      INSERT INTO upload_chunks (upload_id, seq, tenant_id, hash, length)
+      SELECT ${input.id}, c.n::int - 1, ${input.tenantId}::uuid, c.hash, c.length
+        FROM unnest(${chunks.map(([hash]) => hash)}::text[], ${chunks.map(([, length]) => length)}::int[])
+             WITH ORDINALITY AS c(hash, length, n)`,
+  ]);
+  return upload;
 }

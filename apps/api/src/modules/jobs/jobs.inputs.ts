@@ -1,5 +1,6 @@
 import { Field, ID, InputType } from 'type-graphql';
 import { BytesScalar } from '../../scalars.js';
+import { BackupManifestInput } from '../chunks/chunks.inputs.js';
 import { BackupJobStatusEnum } from './jobs.types.js';
 
 @InputType('SourceInput')
@@ -11,8 +12,15 @@ export class SourceInput {
 @InputType('RequestBackupInput')
 export class RequestBackupInput {
   @Field(() => String) datasetKey!: string;
-  @Field(() => ID, { nullable: true, description: 'exactly one of uploadId and source' }) uploadId?: string | null;
+  @Field(() => ID, { nullable: true, description: 'exactly one of uploadId, source and manifest' })
+  uploadId?: string | null;
   @Field(() => SourceInput, { nullable: true }) source?: SourceInput | null;
+  @Field(() => BackupManifestInput, {
+    nullable: true,
+    description:
+      'the files of a client that chunks locally, every chunk stored first (missingChunks, PUT /chunks/<sha256>)',
+  })
+  manifest?: BackupManifestInput | null;
   @Field(() => ID, { nullable: true, description: "whose data; defaults to the caller's identity" })
   identityId?: string | null;
   @Field(() => String, { nullable: true }) dataClass?: string | null;

@@ -1,5 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import {
   cancelJob,
+  recordManifestUpload,
+  removeUnusedUpload,
   capacityMap,
   getReplica,
   createBackupJob,
@@ -16,6 +19,7 @@ import {
 } from '@echelon/db';
 import {
   DomainError,
+  type Placement,
   type ResolvedScheme,
   type StorageCapacity,
   requireIdFilter,
@@ -28,6 +32,9 @@ import {
 import { InFlight } from '@echelon/events';
 import { isMemberOnly, maySeeOwnedBy } from '../../auth.js';
 import { type RequestContext, rolesOf, tenantOf } from '../../context.js';
+import { contentsFromManifest } from '../chunks/backup-manifest.js';
+import type { BackupManifestInput } from '../chunks/chunks.inputs.js';
+import { requireHeldChunks } from '../chunks/chunks.service.js';
 import type { BackupJobFilter, PreviewSchemeInput, RequestBackupInput } from './jobs.inputs.js';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
@@ -76,6 +83,19 @@ async function resolveFor(
   return { scheme, templateVersion };
 }
 
+/**
+ * The caller's intake space for new bytes (tus uploads, chunks sent by clients): the primary space its policy picks
+ * for `sizeBytes` of `dataClass` now, resolved as previewScheme and requestBackup resolve schemes.
+ */
+export async function intakePlacement(
+  context: RequestContext,
+  input: { sizeBytes: number; dataClass: string | null | undefined },
+): Promise<Placement> {
+  const { identity } = tenantOf(context);
+  const { scheme } = await resolveFor(context, identity, input.sizeBytes, validateDataClass(input.dataClass));
+  return scheme.primary;
+}
+
 export async function previewScheme(context: RequestContext, input: PreviewSchemeInput) {
   const subject = await subjectIdentity(context, input.identityId);
   return resolveFor(context, subject, input.sizeBytes, validateDataClass(input.dataClass));
@@ -100,10 +120,13 @@ export async function requestBackup(context: RequestContext, input: RequestBacku
   }
   const hasUpload = input.uploadId !== null && input.uploadId !== undefined;
   const hasSource = input.source !== null && input.source !== undefined;
-  if (hasUpload === hasSource) {
-    throw new DomainError('BAD_USER_INPUT', 'pass exactly one of uploadId and source', { field: 'uploadId' });
+  const manifest = input.manifest ?? null;
+  if ([hasUpload, hasSource, manifest !== null].filter(Boolean).length !== 1) {
+    throw new DomainError('BAD_USER_INPUT', 'pass exactly one of uploadId, source and manifest', {
+      field: 'uploadId',
+    });
   }
-  if (!hasUpload) {
+  if (hasSource) {
     throw new DomainError(
       'BAD_USER_INPUT',
       'backups from a source location are not available in this version; stage the data with a tus upload to /uploads and pass uploadId',
@@ -121,14 +144,75 @@ export async function requestBackup(context: RequestContext, input: RequestBacku
   };
   const repeated = await earlier();
   if (repeated !== null) return repeated;
+  // A manifest becomes a complete upload of the caller's, after which everything is as for a tus upload.
+  const uploadId =
+    manifest === null
+      ? requireKnownIdShape(input.uploadId as string, 'upload')
+      : await recordManifest(context, subject, input.datasetKey, dataClass, manifest);
+  const recorded = manifest !== null;
+  try {
+    return await backUpUpload(context, input, { subject, dataClass, idempotencyKey, uploadId, earlier });
+  } catch (error) {
+    // A refused request changes nothing: the manifest's upload goes with it (its chunks stay, as stored chunks).
+    if (recorded) await removeUnusedUpload(context.db, tenant.id, uploadId);
+    throw error;
+  }
+}
+
+/**
+ * Records a manifest as a complete chunked upload of the caller's, once it is valid, every chunk it names is held
+ * by the tenant, and a scheme resolves for it (the scheme's primary space is its intake space). Returns its id.
+ */
+async function recordManifest(
+  context: RequestContext,
+  subject: { id: string; externalId: string; groups: string[] },
+  datasetKey: string,
+  dataClass: string | null,
+  manifest: BackupManifestInput,
+): Promise<string> {
+  const { tenant, identity } = tenantOf(context);
+  const { contents, sha256, sizeBytes } = contentsFromManifest(
+    { kind: manifest.kind, entries: manifest.entries },
+    { tenantId: tenant.id, datasetKey },
+  );
+  await requireHeldChunks(
+    context,
+    contents.entries.flatMap((entry) => entry.chunks),
+  );
+  const { scheme } = await resolveFor(context, subject, sizeBytes, dataClass);
+  const upload = await recordManifestUpload(context.db, {
+    id: randomUUID(),
+    tenantId: tenant.id,
+    identityId: identity.id,
+    intakeSpaceId: scheme.primary.spaceId,
+    sha256,
+    sizeBytes,
+    contents,
+  });
+  return upload.id;
+}
+
+async function backUpUpload(
+  context: RequestContext,
+  input: RequestBackupInput,
+  request: {
+    subject: Awaited<ReturnType<typeof subjectIdentity>>;
+    dataClass: string | null;
+    idempotencyKey: string | null;
+    uploadId: string;
+    earlier: () => Promise<JobWithRelations | null>;
+  },
+): Promise<JobWithRelations> {
+  const { tenant } = tenantOf(context);
+  const { subject, dataClass, idempotencyKey, earlier } = request;
   // Only the identity that staged the bytes may back them up, even on another identity's behalf.
   const intake = await readBackupIntake(
     context.db,
     { tenantId: tenant.id, identityId: tenantOf(context).identity.id },
-    requireKnownIdShape(input.uploadId as string, 'upload'),
+    request.uploadId,
   );
   const staged = intake.staged;
-  if (staged === null) throw new DomainError('NOT_FOUND', `upload ${input.uploadId} does not exist`);
+  if (staged === null) throw new DomainError('NOT_FOUND', `upload ${request.uploadId} does not exist`);
   const { upload, used } = staged;
   if (upload.completedAt === null || upload.sha256 === null) {
     throw new DomainError(
