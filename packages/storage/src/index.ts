@@ -1,11 +1,14 @@
 import { DomainError, isDomainError, validateS3Config } from '@echelon/domain';
 import type { StorageAdapter } from './adapter.js';
-import { type ChunkRepository, FilesystemChunkRepository, unsupportedRepository } from './chunks/repository.js';
+import { type ChunkRepository, FilesystemChunkRepository } from './chunks/repository.js';
+import { S3ChunkRepository } from './chunks/s3-repository.js';
 import { FilesystemStorage } from './filesystem.js';
 import { S3Storage, type S3StorageOptions } from './s3.js';
 
 export * from './adapter.js';
 export * from './chunks/index.js';
+export * from './chunks/s3-pack.js';
+export * from './chunks/s3-repository.js';
 export * from './filesystem.js';
 export * from './s3.js';
 
@@ -55,7 +58,7 @@ export function chunkRepositoryFor(
   system: StorageSystemRef,
   spaceName: string,
   tenantId: string,
-  _options: { s3?: S3StorageOptions } = {},
+  options: { s3?: S3StorageOptions } = {},
 ): ChunkRepository {
   switch (system.kind) {
     case 'FILESYSTEM': {
@@ -69,6 +72,7 @@ export function chunkRepositoryFor(
       return new FilesystemChunkRepository({ root, space: spaceName, tenantId });
     }
     case 'S3':
-      return unsupportedRepository('S3');
+      // The adapter's client, so the same address rules and error mapping hold for packs and manifests.
+      return new S3ChunkRepository({ storage: adapterFor(system, options) as S3Storage, bucket: spaceName, tenantId });
   }
 }
