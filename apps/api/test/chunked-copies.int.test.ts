@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile, readlink, realpath, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type SeededTenant, seedTenant, type StorageSeed } from '@echelon/db';
+import { randomUUID } from 'node:crypto';
+import { completeUpload, recordUpload, type SeededTenant, seedTenant, type StorageSeed, tenantDb } from '@echelon/db';
+import { objectKeyFor } from '@echelon/storage';
 import { gqlOk, randomData, type ServiceProcess, startTestStack, type TestStack } from '@echelon/stack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stageChunkedUpload, type UploadedFile } from './chunked-upload.js';
@@ -406,5 +408,64 @@ describe('chunked copies (real stack: embedded PostgreSQL, Temporal dev server, 
     expect(secondary?.manifestId).toBeNull();
     expect(await filesUnder(path.join(spaceOf(seeded, 'second').dir, 'manifests'))).toEqual([]);
     expect(await isStored(seeded, primarySpace.id, bad)).toBe(false);
+  }, 120_000);
+
+  it('a whole-object version (a staged file, no contents) is copied and restored as before', async () => {
+    const seeded = await tenant({ copies: 3, delaySeconds: 0 });
+    const data = randomData(3 * MIB);
+    const stagingPath = path.join(env.dataDir, `staged-${randomUUID()}`);
+    await writeFile(stagingPath, data);
+    await writeFile(`${stagingPath}.json`, '{}');
+    const uploadId = randomUUID();
+    const scoped = tenantDb(env.db, seeded.tenant.id);
+    await recordUpload(scoped, {
+      id: uploadId,
+      tenantId: seeded.tenant.id,
+      identityId: seeded.adminIdentityId,
+      sizeBytes: data.length,
+      stagingPath,
+    });
+    await completeUpload(scoped, uploadId, sha256(data));
+    const jobId = await requestBackup(seeded, uploadId);
+    expect((await finished(jobId)).status).toBe('COMPLETED');
+    const version = await env.db.datasetVersion.findFirstOrThrow({
+      where: { tenantId: seeded.tenant.id, dataset: { key: DATASET } },
+    });
+    const key = objectKeyFor({ tenantId: seeded.tenant.id, datasetId: version.datasetId, version: version.number });
+    const replicas = await replicasOf(jobId);
+    expect(replicas).toHaveLength(3);
+    for (const replica of replicas) {
+      expect(replica.status, replica.lastError ?? '').toBe('COMPLETED');
+      expect(replica.manifestId).toBeNull();
+      expect(replica.objectKey).toBe(key);
+      expect(replica.checksum).toBe(sha256(data));
+      const space = spaceById(seeded, replica.spaceId);
+      expect(sha256(await readFile(path.join(path.dirname(path.dirname(space.dir)), key))), space.name).toBe(
+        sha256(data),
+      );
+      // Nothing of the chunk store: a whole object stays one.
+      expect(await storedCount(seeded, space.id)).toEqual({ count: 0, bytes: 0 });
+    }
+    // The primary holds the version: the staged file and tus's metadata beside it are gone.
+    await expect(stat(stagingPath)).rejects.toThrow(/ENOENT/);
+    await expect(stat(`${stagingPath}.json`)).rejects.toThrow(/ENOENT/);
+
+    // The restore reads each copy through and hashes it; one whose bytes changed is passed over.
+    const newest = [...replicas].sort((a, b) => (b.completedAt?.getTime() ?? 0) - (a.completedAt?.getTime() ?? 0))[0];
+    const newestSpace = spaceById(seeded, newest?.spaceId ?? null);
+    await corrupt(path.join(path.dirname(path.dirname(newestSpace.dir)), key));
+    const { requestRestore } = await gqlOk<{ requestRestore: { id: string } }>(
+      env.apiUrl,
+      seeded.apiKey,
+      'mutation($input: RequestRestoreInput!) { requestRestore(input: $input) { id } }',
+      { input: { datasetKey: DATASET } },
+    );
+    const restored = await poll('the restore finished', async () => {
+      const job = await env.db.restoreJob.findUniqueOrThrow({ where: { id: requestRestore.id } });
+      return job.status === 'COMPLETED' || job.status === 'FAILED' ? job : undefined;
+    });
+    expect(restored.status, restored.lastError ?? '').toBe('COMPLETED');
+    expect(restored.fromReplicaId).not.toBe(newest?.id);
+    expect(restored.lastError).toContain(`the secondary copy on ${newestSpace.name} does not verify`);
   }, 120_000);
 });
