@@ -3,9 +3,11 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { type SeededTenant, seedTenant, uploadContentsOf } from '@echelon/db';
 import {
+  backUpAndWait,
   freePort,
   httpOk,
   randomData,
+  restoreAndWait,
   startTestStack,
   startTsProcess,
   type TestStack,
@@ -221,5 +223,22 @@ describe('streaming tus intake', () => {
     expect(uploadContentsOf(upload)?.entries[0]?.path).toBe('data');
     // The first process's tail is stale now: it answers the recorded end, and the upload is complete there too.
     expect(await headOffset(env.apiUrl, uploadId)).toBe(bytes.length);
+  });
+
+  it('backs up a tus upload from its intake space and restores it bit-exact', async () => {
+    const bytes = randomData(9 * MIB + 4321);
+    const jobId = await backUpAndWait(env.apiUrl, tenant.apiKey, 'intake/e2e', bytes);
+    const job = await env.db.backupJob.findUniqueOrThrow({
+      where: { id: jobId },
+      include: { replicas: true, datasetVersion: { include: { upload: true } } },
+    });
+    expect(job.datasetVersion.upload?.stagingPath).toBeNull();
+    expect(job.replicas.every((replica) => replica.manifestId !== null)).toBe(true);
+    const restoreId = await restoreAndWait(env.apiUrl, tenant.apiKey, 'intake/e2e');
+    const content = await fetch(`${env.apiUrl}/restores/${restoreId}/content`, { headers: auth(tenant.apiKey) });
+    expect(content.status).toBe(200);
+    const restored = Buffer.from(await content.arrayBuffer());
+    expect(restored.length).toBe(bytes.length);
+    expect(sha256(restored)).toBe(sha256(bytes));
   });
 });

@@ -158,7 +158,7 @@ describe('staged uploads', () => {
     expect(new URL(location).port).toBe(new URL(env.apiUrl).port);
   });
 
-  it('that nobody backed up expire with their files; stray files go too, backed-up versions stay', async () => {
+  it('that nobody backed up expire with their rows; stray staging files go too, backed-up versions stay', async () => {
     const stagingDir = env.stack.config.stagingDir;
     // Abandoned half-way: 10 of 100 bytes.
     const abandoned = idOf(await createUpload(tenant.apiKey, 100));
@@ -188,8 +188,11 @@ describe('staged uploads', () => {
     await writeFile(stray, 'left behind');
     const past = new Date(Date.now() - 2 * EXPIRY_SECONDS * 1000);
     await utimes(stray, past, past);
+    // Streamed into the intake space, not staged: nothing of them is in the staging directory.
     const staged = await readdir(stagingDir);
-    expect(staged).toEqual(expect.arrayContaining([abandoned, `${abandoned}.json`, unused, `${unused}.json`]));
+    expect(staged.filter((file) => [abandoned, unused].some((id) => file.startsWith(id)))).toEqual([]);
+    const unusedChunks = await env.db.uploadChunk.findMany({ where: { uploadId: unused } });
+    expect(unusedChunks.length).toBeGreaterThan(0);
 
     const deadline = Date.now() + (EXPIRY_SECONDS + 30) * 1000;
     const gone = async () => {
@@ -204,6 +207,12 @@ describe('staged uploads', () => {
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
     expect(await stat(stray).catch(() => undefined)).toBeUndefined();
+    // The chunk list went with the row; the chunks stay in the intake space for the retention prune (another
+    // upload or version of the tenant may hold the same chunks).
+    expect(await env.db.uploadChunk.count({ where: { uploadId: unused } })).toBe(0);
+    for (const chunk of unusedChunks) {
+      expect(await env.db.storedChunk.count({ where: { tenantId: tenant.tenant.id, hash: chunk.hash } })).toBe(1);
+    }
     expect(await env.db.upload.count({ where: { id: usedUpload } })).toBe(1);
     expect(await env.db.datasetVersion.count({ where: { uploadId: usedUpload } })).toBe(1);
     // Its version still restores from the storage: nothing the backup needs was removed.

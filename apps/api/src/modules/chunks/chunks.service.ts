@@ -65,7 +65,7 @@ export async function putChunk(
     );
   }
   const placement = await intakePlacement(context, { sizeBytes: bytes.length, dataClass: input.dataClass });
-  const space = await intakeSpaceById(context.db, tenant.id, placement.spaceId);
+  const space = await intakeSpaceById(context.db, context.config, tenant.id, placement.spaceId);
   await space.repository.put(hash, bytes);
   const stored = await space.repository.flush();
   await recordStoredChunks(context.db, tenant.id, space.spaceId, stored);

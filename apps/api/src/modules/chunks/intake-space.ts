@@ -1,4 +1,5 @@
-import { type Db, listStorageSystems } from '@echelon/db';
+import type { EchelonConfig } from '@echelon/config';
+import { type Db, listStorageSystems, storageConnectionOf } from '@echelon/db';
 import { DomainError } from '@echelon/domain';
 import { type ChunkRepository, chunkRepositoryFor } from '@echelon/storage';
 
@@ -10,10 +11,16 @@ export interface IntakeSpace {
 }
 
 /**
- * The chunk repository of one of the tenant's backup spaces (`db` scoped to the tenant). STORAGE_UNAVAILABLE when
- * its storage cannot hold chunks (yet), NOT_FOUND when the space is not the tenant's.
+ * The chunk repository of one of the tenant's backup spaces (`db` scoped to the tenant), connected under the
+ * platform's address rules. STORAGE_UNAVAILABLE when its storage cannot hold chunks, NOT_FOUND when the space is
+ * not the tenant's.
  */
-export async function intakeSpaceById(db: Db, tenantId: string, spaceId: string): Promise<IntakeSpace> {
+export async function intakeSpaceById(
+  db: Db,
+  config: Pick<EchelonConfig, 'secretKey' | 's3PrivateEndpoints'>,
+  tenantId: string,
+  spaceId: string,
+): Promise<IntakeSpace> {
   const systems = await listStorageSystems(db, tenantId);
   for (const system of systems) {
     const space = system.spaces.find((candidate) => candidate.id === spaceId);
@@ -21,7 +28,9 @@ export async function intakeSpaceById(db: Db, tenantId: string, spaceId: string)
     return {
       spaceId,
       storageSystemId: system.id,
-      repository: chunkRepositoryFor(system, space.name, tenantId),
+      repository: chunkRepositoryFor(storageConnectionOf(system, config.secretKey), space.name, tenantId, {
+        s3: { privateEndpoints: config.s3PrivateEndpoints },
+      }),
     };
   }
   throw new DomainError('NOT_FOUND', `backup space ${spaceId} does not exist in this tenant`);

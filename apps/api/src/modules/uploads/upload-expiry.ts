@@ -1,6 +1,13 @@
 import { readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { abandonedUploads, type Db, removeUnusedUpload, stagedUploadStates, tenantDb } from '@echelon/db';
+import {
+  abandonedUploads,
+  type Db,
+  removeUnusedUpload,
+  stagedUploadStates,
+  tenantDb,
+  uploadLastStoredAt,
+} from '@echelon/db';
 
 /** Rows looked at per sweep; the rest wait for the next one. */
 const SWEEP_BATCH = 500;
@@ -22,11 +29,18 @@ export interface UploadExpiry {
 }
 
 /**
- * Removes staged uploads that nobody backed up within `expirySeconds`: their files and their rows. An upload
- * still receiving bytes is kept while its file keeps changing; one that a backup uses is never touched (the
- * row's removal is conditional on that, so a backup requested during the sweep wins). Files in the staging
- * directory that no row claims (a request cut off between tus creating the file and the row) expire the same
- * way. Every API process sweeps; removing twice is harmless.
+ * Removes uploads that nobody backed up within `expirySeconds`. An upload still receiving bytes is kept while they
+ * keep arriving; one that a backup uses is never touched (the row's removal is conditional on that, so a backup
+ * requested during the sweep wins). Every API process sweeps; removing twice is harmless.
+ *
+ * - Chunked uploads (the intake streams into a chunk store): the row and its chunk list go; the chunks stay in the
+ *   intake space and in its index (stored_chunks), since another upload or version of the tenant may use the same
+ *   chunks. Chunks that nothing references are for the retention prune (mark and sweep with a grace period) to
+ *   remove, not for this sweep. An upload counts as receiving while a chunk of it was stored in the last
+ *   `expirySeconds`.
+ * - Uploads staged whole (a primary whose storage cannot hold chunks, or uploads from before the chunk store):
+ *   their files and rows go; files in the staging directory that no row claims (a request cut off between tus
+ *   creating the file and the row) expire the same way.
  */
 export function startUploadExpiry(options: {
   db: Db;
@@ -45,6 +59,10 @@ export function startUploadExpiry(options: {
     for (const upload of await abandonedUploads(db, cutoff, SWEEP_BATCH)) {
       // A long upload over a slow link is still alive while its bytes keep arriving.
       if (upload.stagingPath !== null && !isStale(await lastWrite(upload.stagingPath))) continue;
+      if (upload.stagingPath === null) {
+        const stored = await uploadLastStoredAt(tenantDb(db, upload.tenantId), upload.tenantId, upload.id);
+        if (stored !== null && !isStale(stored.getTime())) continue;
+      }
       if (!(await removeUnusedUpload(tenantDb(db, upload.tenantId), upload.tenantId, upload.id))) continue;
       await Promise.all(stagedFilesOf(upload.stagingPath).map((file) => rm(file, { force: true })));
       uploads += 1;

@@ -95,8 +95,14 @@ export async function createUploadsRouter(services: Services): Promise<UploadsRo
     db: services.db,
     staging: new FileStore({ directory }),
     repositoryFor: async (upload) =>
-      (await intakeSpaceById(tenantDb(services.db, upload.tenantId), upload.tenantId, upload.intakeSpaceId as string))
-        .repository,
+      (
+        await intakeSpaceById(
+          tenantDb(services.db, upload.tenantId),
+          services.config,
+          upload.tenantId,
+          upload.intakeSpaceId as string,
+        )
+      ).repository,
     log: (message) => console.log(message),
   });
 
@@ -125,10 +131,12 @@ export async function createUploadsRouter(services: Services): Promise<UploadsRo
         sizeBytes: upload.size,
         dataClass: upload.metadata?.dataClass,
       });
-      const space = await intakeSpaceById(db, principal.tenant.id, placement.spaceId).catch((error: unknown) => {
-        if (isDomainError(error) && error.code === 'STORAGE_UNAVAILABLE') return undefined;
-        throw error;
-      });
+      const space = await intakeSpaceById(db, services.config, principal.tenant.id, placement.spaceId).catch(
+        (error: unknown) => {
+          if (isDomainError(error) && error.code === 'STORAGE_UNAVAILABLE') return undefined;
+          throw error;
+        },
+      );
       serving(
         space === undefined
           ? // The primary's storage cannot hold chunks: the upload is staged whole, as the worker still copies it.
