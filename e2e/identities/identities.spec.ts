@@ -28,7 +28,7 @@ test('an admin adds an identity, is refused one without a role, and issues a key
   const name = tenant.name;
   const before = await identitiesOf(tenant.apiKey);
   await signIn(page, tenant.apiKey, { tenantName: name });
-  await page.getByRole('link', { name: 'Identities' }).click();
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Identities' }).click();
   await expect(page).toHaveURL(/\/identities$/);
   const rows = page.getByTestId('identity-row');
   await expect(rows).toHaveCount(before.length);
@@ -63,7 +63,9 @@ test('an admin adds an identity, is refused one without a role, and issues a key
   await expect(page).toHaveURL(/\/login$/);
   await signIn(page, secret, { tenantName: name });
   await expect(page.getByTestId('viewer-name')).toHaveText('Laptop 17');
+  // A MEMBER is not offered the page, and the URL says plainly that it is not allowed (nothing is loaded).
+  await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Identities' })).toHaveCount(0);
   await page.goto('/identities');
-  await expect(page.getByTestId('identities-error')).toContainText('Could not load identities');
+  await expect(page.getByRole('heading', { name: 'Not allowed' })).toBeVisible();
   await expect(page.getByTestId('identity-form')).toHaveCount(0);
 });

@@ -1,6 +1,7 @@
 import type { EchelonConfig } from '@echelon/config';
 import {
   authenticateApiKey,
+  authenticateSession,
   type Db,
   type Identity,
   listStorageSystems,
@@ -18,7 +19,7 @@ export type Role = Identity['roles'][number];
 
 /** Who is calling: resolved once per HTTP request and once per graphql-ws connection. */
 export type Principal =
-  | { kind: 'identity'; tenant: Tenant; identity: Identity; apiKeyId: string }
+  | { kind: 'identity'; tenant: Tenant; identity: Identity; apiKeyId: string; sessionId?: string }
   | { kind: 'bootstrap' };
 
 export interface Services {
@@ -61,6 +62,14 @@ const sameSecret = (a: string, b: string): boolean => {
 
 /** Finds the principal behind an `Authorization` value; undefined when there is none or it is not valid. */
 export async function authenticate(services: Services, authorization: unknown): Promise<Principal | undefined> {
+  // A console session's cookie, handed over by the sessions module (modules/sessions) as `Session <token>`.
+  const session = typeof authorization === 'string' ? /^Session\s+(\S+)\s*$/.exec(authorization)?.[1] : undefined;
+  if (session !== undefined) {
+    const holder = await authenticateSession(services.db, session);
+    if (holder === undefined) return undefined;
+    const { tenant, identity, apiKeyId, sessionId } = holder;
+    return { kind: 'identity', tenant, identity, apiKeyId, sessionId };
+  }
   const secret = bearer(authorization);
   if (secret === undefined) return undefined;
   const bootstrap = services.config.bootstrapToken;

@@ -11,6 +11,12 @@ import { formatError } from './errors.js';
 import { createChunksRouter } from './modules/chunks/chunks.router.js';
 import { createExportsRouter } from './modules/exports/index.js';
 import { createRestoresRouter } from './modules/restores/restores.router.js';
+import {
+  createSessionsRouter,
+  SessionSockets,
+  sessionCors,
+  socketSessionAuthorization,
+} from './modules/sessions/index.js';
 import { createUploadsRouter } from './modules/uploads/index.js';
 import { createRequestBudget } from './query-limits.js';
 import { buildEchelonSchema } from './schema.js';
@@ -34,6 +40,8 @@ export async function createApiServer(services: Services): Promise<ApiServer> {
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: 1024 * 1024 });
   // Open connections by API key, so that a revocation (from any API process) closes them at once.
   const socketsByKey = new Map<string, Set<WebSocket>>();
+  // And by console session, so that signing out closes them too.
+  const sessionSockets = new SessionSockets();
   const stopRevocations = services.hub.onKeyRevoked(({ apiKeyId }) => {
     for (const socket of socketsByKey.get(apiKeyId) ?? []) socket.close(4403, 'Forbidden: API key revoked');
     socketsByKey.delete(apiKeyId);
@@ -45,7 +53,10 @@ export async function createApiServer(services: Services): Promise<ApiServer> {
       ...budget.ws,
       // The principal is resolved once per connection.
       onConnect: async (ctx) => {
-        const principal = await authenticate(services, ctx.connectionParams?.authorization);
+        const principal = await authenticate(
+          services,
+          ctx.connectionParams?.authorization ?? socketSessionAuthorization(ctx.extra.request, ctx.connectionParams),
+        );
         if (principal === undefined) return false;
         ctx.extra.context = createContext(services, principal);
         if (principal.kind === 'identity') {
@@ -53,6 +64,7 @@ export async function createApiServer(services: Services): Promise<ApiServer> {
           sockets.add(ctx.extra.socket);
           socketsByKey.set(principal.apiKeyId, sockets);
           ctx.extra.socket.once('close', () => sockets.delete(ctx.extra.socket));
+          if (principal.sessionId !== undefined) sessionSockets.track(principal.sessionId, ctx.extra.socket);
         }
         return true;
       },
@@ -90,6 +102,8 @@ export async function createApiServer(services: Services): Promise<ApiServer> {
   });
   await apollo.start();
 
+  // Before CORS: the console's origin may send its session cookie (preflights included).
+  app.use(sessionCors);
   app.use(
     cors({
       origin: true,
@@ -100,6 +114,8 @@ export async function createApiServer(services: Services): Promise<ApiServer> {
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
   });
+  // Before every route that authenticates: the session cookie is accepted in place of Authorization.
+  app.use(createSessionsRouter(services, sessionSockets));
   const uploads = await createUploadsRouter(services);
   app.use(uploads.router);
   app.use(createChunksRouter(services));

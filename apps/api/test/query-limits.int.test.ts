@@ -12,14 +12,16 @@ import {
 import type { Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ATTACK } from './budget-probes.js';
-import {
-  BACKUP_JOB_QUERY,
-  BACKUP_JOBS_QUERY,
-  IDENTITIES_QUERY,
-  JOBS_PAGE_SIZE,
-  STORAGE_SYSTEMS_QUERY,
-  VIEWER_QUERY,
-} from '../../web/lib/operations.js';
+import { print } from 'graphql';
+import * as UI from '../../web/lib/operations.js';
+
+// The console's typed documents, as the text it sends.
+const { JOBS_PAGE_SIZE } = UI;
+const BACKUP_JOB_QUERY = print(UI.BACKUP_JOB_QUERY);
+const BACKUP_JOBS_QUERY = print(UI.BACKUP_JOBS_QUERY);
+const IDENTITIES_QUERY = print(UI.IDENTITIES_QUERY);
+const STORAGE_SYSTEMS_QUERY = print(UI.STORAGE_SYSTEMS_QUERY);
+const VIEWER_QUERY = print(UI.VIEWER_QUERY);
 
 /**
  * The request budget against the real stack: the probes of issue 10 (a 14 KB query of 50 nested pages of 500

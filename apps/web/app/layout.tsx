@@ -1,7 +1,10 @@
-import type { Metadata } from 'next';
+import '@mantine/core/styles.css';
+import { ColorSchemeScript, MantineProvider, mantineHtmlProps } from '@mantine/core';
+import type { Metadata, Viewport } from 'next';
 import { connection } from 'next/server';
 import type { ReactNode } from 'react';
 import { ApiConfigProvider } from '@/components/api-config-provider';
+import { consoleTheme } from '@/lib/theme';
 import { readConfiguredApiUrl } from '@/lib/server-config';
 import './globals.css';
 
@@ -10,14 +13,21 @@ export const metadata: Metadata = {
   description: 'Echelon backup orchestration — admin console',
 };
 
+export const viewport: Viewport = { width: 'device-width', initialScale: 1 };
+
 export default async function RootLayout({ children }: { children: ReactNode }) {
   // Render per request, so ECHELON_PUBLIC_API_URL is read from the running server's environment, not frozen at build.
   await connection();
   const configuredApiUrl = readConfiguredApiUrl();
   return (
-    <html lang="en">
+    <html lang="en" {...mantineHtmlProps}>
+      <head>
+        <ColorSchemeScript defaultColorScheme="light" />
+      </head>
       <body>
-        <ApiConfigProvider configuredApiUrl={configuredApiUrl}>{children}</ApiConfigProvider>
+        <MantineProvider theme={consoleTheme} defaultColorScheme="light">
+          <ApiConfigProvider configuredApiUrl={configuredApiUrl}>{children}</ApiConfigProvider>
+        </MantineProvider>
       </body>
     </html>
   );

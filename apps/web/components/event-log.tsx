@@ -2,7 +2,7 @@
 
 import { useLayoutEffect, useRef } from 'react';
 import { formatBytes, formatTimeOfDay } from '@/lib/format';
-import type { ReplicaProgressEvent } from '@/lib/types';
+import type { ReplicaProgressEvent } from '@/lib/view-types';
 import { StatusBadge } from './status-badge';
 
 /** How close to the bottom (px) still counts as "following" the log. */

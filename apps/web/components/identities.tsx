@@ -9,7 +9,7 @@ import type {
   IdentitiesQueryResult,
   Identity,
   Role,
-} from '@/lib/types';
+} from '@/lib/view-types';
 import { useSession } from './session-gate';
 import { useLoadedList, useSubmission } from './use-submission';
 
@@ -25,7 +25,7 @@ export function Identities() {
     error: loadError,
   } = useLoadedList(IDENTITIES_QUERY, (result: IdentitiesQueryResult) => result.identities);
   // The API decides (identity:write and apikey:write); the page only leaves out what would be refused.
-  const canWrite = session.viewer.identity.roles.some((role) => role === 'TENANT_ADMIN' || role === 'PLATFORM_ADMIN');
+  const canWrite = session.can('identity:write');
 
   return (
     <section aria-labelledby="identities-heading">

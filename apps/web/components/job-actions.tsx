@@ -1,8 +1,11 @@
 'use client';
 
+import { Button } from '@mantine/core';
 import { useState } from 'react';
+import type { CancelBackupMutation, ReplicateNowMutation, RetryReplicaMutation } from '@/lib/gql/graphql';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { CANCEL_BACKUP_MUTATION, REPLICATE_NOW_MUTATION, RETRY_REPLICA_MUTATION } from '@/lib/operations';
-import type { BackupJobStatus, ReplicaStatus } from '@/lib/types';
+import type { BackupJobStatus, ReplicaStatus } from '@/lib/view-types';
 import { useSession } from './session-gate';
 import { useSubmission } from './use-submission';
 
@@ -14,9 +17,13 @@ function useAction() {
   const session = useSession();
   const submission = useSubmission();
   const [name, setName] = useState<string | null>(null);
-  const run = (action: string, mutation: string, id: string) => {
+  const run = (
+    action: string,
+    mutation: TypedDocumentNode<CancelBackupMutation | ReplicateNowMutation | RetryReplicaMutation, { id: string }>,
+    id: string,
+  ) => {
     setName(action);
-    submission.run(() => session.request<Record<string, unknown>, { id: string }>(mutation, { id }));
+    submission.run(() => session.request(mutation, { id }));
   };
   return { pending: submission.pending ? name : null, error: submission.error, run };
 }
@@ -34,28 +41,23 @@ export function JobActions({
   replicaStatuses: readonly ReplicaStatus[];
 }) {
   const { pending, error, run } = useAction();
-  if (!isActive(status)) return null;
+  const session = useSession();
+  const canExpedite = session.can('job:expedite');
+  const canCancel = session.can('job:cancel');
+  if (!isActive(status) || (!canExpedite && !canCancel)) return null;
   const hasDelays = replicaStatuses.some((replica) => replica === 'WAITING' || replica === 'PLANNED');
   return (
     <div className="job-actions">
-      {hasDelays ? (
-        <button
-          type="button"
-          className="button"
-          disabled={pending !== null}
-          onClick={() => run('replicateNow', REPLICATE_NOW_MUTATION, jobId)}
-        >
+      {hasDelays && canExpedite ? (
+        <Button disabled={pending !== null} onClick={() => run('replicateNow', REPLICATE_NOW_MUTATION, jobId)}>
           {pending === 'replicateNow' ? 'Skipping delays…' : 'Replicate now'}
-        </button>
+        </Button>
       ) : null}
-      <button
-        type="button"
-        className="button button--danger"
-        disabled={pending !== null}
-        onClick={() => run('cancel', CANCEL_BACKUP_MUTATION, jobId)}
-      >
-        {pending === 'cancel' ? 'Cancelling…' : 'Cancel job'}
-      </button>
+      {canCancel ? (
+        <Button color="red" disabled={pending !== null} onClick={() => run('cancel', CANCEL_BACKUP_MUTATION, jobId)}>
+          {pending === 'cancel' ? 'Cancelling…' : 'Cancel job'}
+        </Button>
+      ) : null}
       {error ? (
         <p className="error-text small" role="alert" data-testid="job-action-error">
           {error.message}
@@ -70,15 +72,14 @@ export function RetryReplicaButton({ replicaId }: { replicaId: string }) {
   const { pending, error, run } = useAction();
   return (
     <span className="retry-action">
-      <button
-        type="button"
-        className="button button--small"
+      <Button
+        size="xs"
         disabled={pending !== null}
         onClick={() => run('retry', RETRY_REPLICA_MUTATION, replicaId)}
         data-testid="replica-retry"
       >
         {pending ? 'Retrying…' : 'Retry'}
-      </button>
+      </Button>
       {error ? (
         <span className="error-text small" role="alert" data-testid="replica-retry-error">
           {error.message}

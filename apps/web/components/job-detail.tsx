@@ -5,15 +5,7 @@ import { useEffect, useReducer } from 'react';
 import { formatDuration } from '@/lib/format';
 import { type GraphQLRequestError, hasErrorCode, toRequestError } from '@/lib/graphql-client';
 import { BACKUP_JOB_QUERY, BACKUP_JOB_UPDATED_SUBSCRIPTION, REPLICA_PROGRESS_SUBSCRIPTION } from '@/lib/operations';
-import type {
-  BackupJobQueryResult,
-  BackupJobUpdatedSubscriptionResult,
-  JobDetail as JobDetailData,
-  JobDetailReplica,
-  JobListItem,
-  ReplicaProgressEvent,
-  ReplicaProgressSubscriptionResult,
-} from '@/lib/types';
+import type { JobDetail as JobDetailData, JobDetailReplica, JobListItem, ReplicaProgressEvent } from '@/lib/view-types';
 import { DateTime } from './date-time';
 import { EventLog } from './event-log';
 import { JobActions } from './job-actions';
@@ -149,7 +141,7 @@ export function JobDetail({ jobId }: { jobId: string }) {
       controllers.add(controller);
       dispatch({ type: 'fetchStarted' });
       session
-        .request<BackupJobQueryResult, { id: string }>(BACKUP_JOB_QUERY, { id: jobId }, controller.signal)
+        .request(BACKUP_JOB_QUERY, { id: jobId }, controller.signal)
         .then((result) => {
           if (!isCancelled && sequence === fetchSequence) dispatch({ type: 'fetched', job: result.backupJob });
         })
@@ -167,7 +159,7 @@ export function JobDetail({ jobId }: { jobId: string }) {
       dispatch({ type: 'liveFailed', error });
     };
 
-    const stopProgress = session.live.subscribe<ReplicaProgressSubscriptionResult>({
+    const stopProgress = session.live.subscribe({
       query: REPLICA_PROGRESS_SUBSCRIPTION,
       variables: () => ({ jobId, after: lastEventId }),
       onData: ({ replicaProgress: event }) => {
@@ -179,7 +171,7 @@ export function JobDetail({ jobId }: { jobId: string }) {
       onError: onLiveError,
     });
 
-    const stopJobUpdates = session.live.subscribe<BackupJobUpdatedSubscriptionResult>({
+    const stopJobUpdates = session.live.subscribe({
       query: BACKUP_JOB_UPDATED_SUBSCRIPTION,
       onData: ({ backupJobUpdated: job }) => {
         if (!isCancelled && job.id === jobId) dispatch({ type: 'jobUpdated', job });
@@ -376,7 +368,10 @@ export function JobDetail({ jobId }: { jobId: string }) {
         <h2 id="replicas-heading" className="card__title">
           Replicas
         </h2>
-        <ReplicaTable replicas={job.replicas} canRetry={job.status !== 'RUNNING' && job.status !== 'PENDING'} />
+        <ReplicaTable
+          replicas={job.replicas}
+          canRetry={session.can('replica:retry') && job.status !== 'RUNNING' && job.status !== 'PENDING'}
+        />
       </section>
 
       <section className="card" aria-labelledby="events-heading">

@@ -5,7 +5,7 @@ import { useRouter } from 'next/navigation';
 import { type MouseEvent, useEffect, useReducer } from 'react';
 import { type GraphQLRequestError, toRequestError } from '@/lib/graphql-client';
 import { BACKUP_JOB_UPDATED_SUBSCRIPTION, BACKUP_JOBS_QUERY, JOBS_PAGE_SIZE } from '@/lib/operations';
-import type { BackupJobsQueryResult, BackupJobUpdatedSubscriptionResult, JobListItem } from '@/lib/types';
+import type { BackupJobsQueryResult, JobListItem } from '@/lib/view-types';
 import { DateTime } from './date-time';
 import { LiveIndicator } from './live-indicator';
 import { ProgressBar } from './progress-bar';
@@ -96,11 +96,7 @@ export function JobsList() {
       controllers.add(controller);
       dispatch({ type: 'fetchStarted' });
       session
-        .request<BackupJobsQueryResult, { first: number }>(
-          BACKUP_JOBS_QUERY,
-          { first: JOBS_PAGE_SIZE },
-          controller.signal,
-        )
+        .request(BACKUP_JOBS_QUERY, { first: JOBS_PAGE_SIZE }, controller.signal)
         .then((result) => {
           if (!isCancelled && sequence === fetchSequence) dispatch({ type: 'fetched', result: result.backupJobs });
         })
@@ -112,7 +108,7 @@ export function JobsList() {
     };
 
     // Subscribe first, then load: an update that happens while the page loads is caught by one or the other.
-    const unsubscribe = session.live.subscribe<BackupJobUpdatedSubscriptionResult>({
+    const unsubscribe = session.live.subscribe({
       query: BACKUP_JOB_UPDATED_SUBSCRIPTION,
       onData: (data) => dispatch({ type: 'jobUpdated', job: data.backupJobUpdated }),
       onError: (error) => {

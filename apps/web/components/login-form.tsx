@@ -1,84 +1,82 @@
 'use client';
 
+import { Alert, Button, PasswordInput, Stack, Text } from '@mantine/core';
 import { useRouter } from 'next/navigation';
 import { type FormEvent, useState } from 'react';
-import { storeApiKey } from '@/lib/api-key-storage';
 import { browserApiEndpoints } from '@/lib/api-url';
-import { executeGraphQL, hasErrorCode, toRequestError } from '@/lib/graphql-client';
-import { VIEWER_QUERY } from '@/lib/operations';
-import type { ViewerQueryResult } from '@/lib/types';
+import { type GraphQLRequestError, hasErrorCode, plainMessage, toRequestError } from '@/lib/graphql-client';
+import { openSession } from '@/lib/session-api';
 import { disposeLiveConnections } from '@/lib/ws-client';
 import { useConfiguredApiUrl } from './api-config-provider';
 
+/**
+ * The key is typed into a masked field and sent once, to POST /session; the API answers with an httpOnly cookie.
+ * Nothing is written to the browser's storage.
+ */
 export function LoginForm() {
   const router = useRouter();
   const configuredApiUrl = useConfiguredApiUrl();
   const [isSubmitting, setIsSubmitting] = useState(false);
-  const [errorMessage, setErrorMessage] = useState<string | null>(null);
+  const [error, setError] = useState<{ message: string; detail?: GraphQLRequestError } | null>(null);
 
   const onSubmit = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     if (isSubmitting) return;
-    const apiKey = String(new FormData(event.currentTarget).get('apiKey') ?? '').trim();
+    const form = event.currentTarget;
+    const apiKey = String(new FormData(form).get('apiKey') ?? '').trim();
     if (!apiKey) {
-      setErrorMessage('Enter an API key.');
+      setError({ message: 'Enter an API key.' });
       return;
     }
     setIsSubmitting(true);
-    setErrorMessage(null);
+    setError(null);
     try {
-      // The key is only kept once the API has accepted it.
-      await executeGraphQL<ViewerQueryResult>(browserApiEndpoints(configuredApiUrl).httpUrl, apiKey, {
-        query: VIEWER_QUERY,
-      });
+      await openSession(browserApiEndpoints(configuredApiUrl).baseUrl, apiKey);
+      form.reset();
       disposeLiveConnections();
-      storeApiKey(apiKey);
       router.replace('/jobs');
-    } catch (error) {
-      const requestError = toRequestError(error);
-      setErrorMessage(
-        hasErrorCode(requestError, 'UNAUTHENTICATED')
-          ? `The API key was not accepted: ${requestError.message}`
-          : requestError.message,
-      );
+    } catch (caught) {
+      const requestError = toRequestError(caught);
+      setError({
+        message: hasErrorCode(requestError, 'UNAUTHENTICATED')
+          ? 'The API key was not accepted. Check that it was copied whole and has not been revoked.'
+          : hasErrorCode(requestError, 'BAD_USER_INPUT')
+            ? plainMessage(requestError)
+            : plainMessage(requestError),
+        detail: requestError,
+      });
       setIsSubmitting(false);
     }
   };
 
   return (
-    <form
-      className="login-form"
-      onSubmit={onSubmit}
-      noValidate
-      aria-describedby={errorMessage ? 'login-error' : undefined}
-    >
-      <div className="field">
-        <label htmlFor="apiKey">API key</label>
-        <input
+    <form className="login-form" onSubmit={onSubmit} noValidate>
+      <Stack>
+        <PasswordInput
           id="apiKey"
           name="apiKey"
-          type="text"
+          label="API key"
+          description="An API key issued for your identity. It is exchanged for a session; the browser does not keep it."
           autoComplete="off"
-          autoCapitalize="off"
           spellCheck={false}
           required
-          aria-invalid={errorMessage ? true : undefined}
-          aria-describedby="apiKey-hint"
-          placeholder="ek_…"
-          className="input"
+          placeholder="ech_…"
+          error={error ? true : undefined}
         />
-        <p id="apiKey-hint" className="field__hint">
-          An API key or session token issued for your identity.
-        </p>
-      </div>
-      {errorMessage ? (
-        <p id="login-error" className="notice notice--error" role="alert" data-testid="login-error">
-          {errorMessage}
-        </p>
-      ) : null}
-      <button type="submit" className="button button--block" disabled={isSubmitting} aria-busy={isSubmitting}>
-        Sign in
-      </button>
+        {error ? (
+          <Alert color="red" role="alert" data-testid="login-error" title="Not signed in">
+            <Text size="sm">{error.message}</Text>
+            {error.detail ? (
+              <Text size="xs" mt={4}>
+                Detail: {error.detail.code} — {error.detail.message}
+              </Text>
+            ) : null}
+          </Alert>
+        ) : null}
+        <Button type="submit" fullWidth loading={isSubmitting} disabled={isSubmitting}>
+          Sign in
+        </Button>
+      </Stack>
     </form>
   );
 }

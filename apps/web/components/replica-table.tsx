@@ -1,5 +1,5 @@
 import { shortenChecksum } from '@/lib/format';
-import type { JobDetailReplica } from '@/lib/types';
+import type { JobDetailReplica } from '@/lib/view-types';
 import { DateTime } from './date-time';
 import { RetryReplicaButton } from './job-actions';
 import { ProgressBar } from './progress-bar';

@@ -1,4 +1,4 @@
-import type { BackupJobStatus, ReplicaStatus } from '@/lib/types';
+import type { BackupJobStatus, ReplicaStatus } from '@/lib/view-types';
 
 type StatusBadgeProps = {
   status: BackupJobStatus | ReplicaStatus;

@@ -11,7 +11,7 @@ import type {
   StorageKind,
   StorageSystem,
   StorageSystemsQueryResult,
-} from '@/lib/types';
+} from '@/lib/view-types';
 import { useSession } from './session-gate';
 import { useLoadedList, useSubmission } from './use-submission';
 
@@ -37,7 +37,7 @@ export function StorageSystems() {
 
   const onChanged = (system: StorageSystem) => setSystems((current) => upsert(current ?? [], system));
   // The API decides (storage:write is TENANT_ADMIN's); the page only leaves out what would be refused.
-  const canWrite = session.viewer.identity.roles.includes('TENANT_ADMIN');
+  const canWrite = session.can('storage:write');
 
   return (
     <section aria-labelledby="storage-heading">

@@ -1,5 +1,6 @@
 'use client';
 
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { useEffect, useState } from 'react';
 import { type GraphQLRequestError, toRequestError } from '@/lib/graphql-client';
 import { useSession } from './session-gate';
@@ -31,7 +32,10 @@ export function useSubmission() {
  * typed error if it does not (an UNAUTHENTICATED answer ends the session instead), and a setter for the page's
  * own changes.
  */
-export function useLoadedList<TResult, TItem>(query: string, pick: (result: TResult) => TItem[]) {
+export function useLoadedList<TResult, TItem>(
+  query: TypedDocumentNode<TResult, Record<string, never>>,
+  pick: (result: TResult) => TItem[],
+) {
   const session = useSession();
   const [items, setItems] = useState<TItem[] | null>(null);
   const [error, setError] = useState<GraphQLRequestError | null>(null);
@@ -39,7 +43,7 @@ export function useLoadedList<TResult, TItem>(query: string, pick: (result: TRes
   useEffect(() => {
     const controller = new AbortController();
     session
-      .request<TResult>(query, {}, controller.signal)
+      .request(query, {}, controller.signal)
       .then((result) => setItems(pick(result)))
       .catch((caught: unknown) => {
         if (controller.signal.aborted || session.endIfUnauthenticated(caught)) return;

@@ -1,6 +1,6 @@
 /**
- * A deliberately small GraphQL-over-HTTP client: one POST, typed data back, or a `GraphQLRequestError` whose
- * `code` is the contract's `extensions.code` (UNAUTHENTICATED, NOT_FOUND, …) or one of the client-side codes below.
+ * The console's typed errors: a `GraphQLRequestError` whose `code` is the contract's `extensions.code`
+ * (UNAUTHENTICATED, NOT_FOUND, …) or one of the client-side codes below. Requests go through urql (urql-client.ts).
  */
 
 /** Codes the contract promises, plus the ones this client adds for failures that never reached a resolver. */
@@ -77,81 +77,25 @@ export function toRequestError(error: unknown): GraphQLRequestError {
   return new GraphQLRequestError(String(error), 'UNKNOWN');
 }
 
-export interface GraphQLRequest<TVariables> {
-  query: string;
-  variables?: TVariables;
-  /** Defaults to the first `query|mutation Name` in the document. */
-  operationName?: string;
-}
-
-interface GraphQLResponseBody<TData> {
-  data?: TData | null;
-  errors?: GraphQLErrorPayload[];
-}
-
-function isResponseBody(value: unknown): value is GraphQLResponseBody<unknown> {
-  return typeof value === 'object' && value !== null && ('data' in value || 'errors' in value);
-}
-
-function operationNameOf(query: string): string | undefined {
-  return /\b(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)/.exec(query)?.[1];
-}
-
 /**
- * POSTs one operation to `url` with `Authorization: Bearer <apiKey>`.
- * Resolves with `data` only when the response carries no errors; otherwise throws a GraphQLRequestError.
+ * The error's message in plain words for a person; the contract's code stays available (`error.code`) for a
+ * detail line. Paths and ids that mean nothing to a reader are left to that detail.
  */
-export async function executeGraphQL<TData, TVariables extends Record<string, unknown> = Record<string, never>>(
-  url: string,
-  apiKey: string,
-  request: GraphQLRequest<TVariables>,
-  signal?: AbortSignal,
-): Promise<TData> {
-  let response: Response;
-  try {
-    response = await fetch(url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        accept: 'application/graphql-response+json, application/json',
-        authorization: `Bearer ${apiKey}`,
-      },
-      body: JSON.stringify({
-        query: request.query,
-        variables: request.variables ?? {},
-        operationName: request.operationName ?? operationNameOf(request.query),
-      }),
-      cache: 'no-store',
-      signal,
-    });
-  } catch (error) {
-    if (signal?.aborted) throw error;
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new GraphQLRequestError(`Cannot reach the Echelon API at ${url} (${reason}).`, 'NETWORK_ERROR');
-  }
-
-  let body: unknown;
-  try {
-    body = await response.json();
-  } catch {
-    body = undefined;
-  }
-
-  if (!isResponseBody(body)) {
-    if (response.status === 401) {
-      throw new GraphQLRequestError('The API key was not accepted.', 'UNAUTHENTICATED', [], 401);
+export function plainMessage(error: GraphQLRequestError): string {
+  switch (error.code) {
+    case 'UNAUTHENTICATED':
+      return 'Your session has ended. Sign in again.';
+    case 'FORBIDDEN':
+      return 'Your role does not allow this.';
+    case 'NETWORK_ERROR':
+      return 'The Echelon API cannot be reached. Check your connection and try again.';
+    case 'BAD_RESPONSE':
+    case 'UNKNOWN':
+      return 'The server could not answer. Try again in a moment.';
+    default: {
+      const first = error.message.split('; ')[0] ?? error.message;
+      const sentence = first.charAt(0).toUpperCase() + first.slice(1);
+      return /[.!?]$/.test(sentence) ? sentence : `${sentence}.`;
     }
-    throw new GraphQLRequestError(
-      `The API at ${url} answered HTTP ${response.status} without a GraphQL response.`,
-      'BAD_RESPONSE',
-      [],
-      response.status,
-    );
   }
-
-  if (body.errors && body.errors.length > 0) throw errorFromGraphQLErrors(body.errors, response.status);
-  if (body.data === undefined || body.data === null) {
-    throw new GraphQLRequestError('The API answered without data.', 'BAD_RESPONSE', [], response.status);
-  }
-  return body.data as TData;
 }

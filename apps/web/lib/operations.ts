@@ -1,44 +1,49 @@
 /**
- * Every GraphQL operation the admin UI sends. The result shapes live in `types.ts`; keep the two in step.
+ * Every GraphQL operation the console sends, as typed documents: `npm run codegen` derives their result and
+ * variable types from the API's emitted schema (lib/gql, generated; never edit it by hand).
  */
+import { graphql } from './gql';
 
-export const VIEWER_QUERY = /* GraphQL */ `
+export const VIEWER_QUERY = graphql(`
   query Viewer {
     viewer {
       identity { id externalId displayName roles }
       tenant { id slug name }
+      permissions
     }
   }
-`;
+`);
 
-const JOB_LIST_FIELDS = /* GraphQL */ `
-  id
-  datasetKey
-  version
-  status
-  statusReason
-  createdAt
-  completedAt
-  identity { externalId }
-  replicas { id order role status bytesCopied bytesTotal storageSystem { name } }
-`;
+export const JOB_LIST_FIELDS = graphql(`
+  fragment JobListFields on BackupJob {
+    id
+    datasetKey
+    version
+    status
+    statusReason
+    createdAt
+    completedAt
+    identity { externalId }
+    replicas { id order role status bytesCopied bytesTotal storageSystem { name } }
+  }
+`);
 
-export const BACKUP_JOBS_QUERY = /* GraphQL */ `
+export const BACKUP_JOBS_QUERY = graphql(`
   query BackupJobs($first: Int) {
     backupJobs(first: $first) {
       totalCount
-      edges { cursor node { ${JOB_LIST_FIELDS} } }
+      edges { cursor node { ...JobListFields } }
     }
   }
-`;
+`);
 
-export const BACKUP_JOB_UPDATED_SUBSCRIPTION = /* GraphQL */ `
+export const BACKUP_JOB_UPDATED_SUBSCRIPTION = graphql(`
   subscription BackupJobUpdated {
-    backupJobUpdated { ${JOB_LIST_FIELDS} }
+    backupJobUpdated { ...JobListFields }
   }
-`;
+`);
 
-export const BACKUP_JOB_QUERY = /* GraphQL */ `
+export const BACKUP_JOB_QUERY = graphql(`
   query BackupJob($id: ID!) {
     backupJob(id: $id) {
       id
@@ -76,13 +81,13 @@ export const BACKUP_JOB_QUERY = /* GraphQL */ `
       }
     }
   }
-`;
+`);
 
 /**
  * `$after` is the id of the last event already applied; the server replays everything after it before going
  * live, which is what makes a reconnect lossless.
  */
-export const REPLICA_PROGRESS_SUBSCRIPTION = /* GraphQL */ `
+export const REPLICA_PROGRESS_SUBSCRIPTION = graphql(`
   subscription ReplicaProgress($jobId: ID!, $after: ID) {
     replicaProgress(jobId: $jobId, afterEventId: $after) {
       id
@@ -109,79 +114,176 @@ export const REPLICA_PROGRESS_SUBSCRIPTION = /* GraphQL */ `
       }
     }
   }
-`;
+`);
 
 /** Page size of the jobs table. */
 export const JOBS_PAGE_SIZE = 50;
 
-export const CANCEL_BACKUP_MUTATION = /* GraphQL */ `
+export const CANCEL_BACKUP_MUTATION = graphql(`
   mutation CancelBackup($id: ID!) {
     cancelBackup(id: $id) { id status }
   }
-`;
+`);
 
-export const REPLICATE_NOW_MUTATION = /* GraphQL */ `
+export const REPLICATE_NOW_MUTATION = graphql(`
   mutation ReplicateNow($id: ID!) {
     replicateNow(id: $id) { id status }
   }
-`;
+`);
 
-export const RETRY_REPLICA_MUTATION = /* GraphQL */ `
+export const RETRY_REPLICA_MUTATION = graphql(`
   mutation RetryReplica($id: ID!) {
     retryReplica(id: $id) { id status }
   }
-`;
+`);
 
-const STORAGE_SYSTEM_FIELDS = /* GraphQL */ `
-  id
-  name
-  kind
-  healthy
-  capacityBytes
-  remainingBytes
-  spaces { id name capacityBytes usedBytes remainingBytes }
-`;
+export const STORAGE_SYSTEM_FIELDS = graphql(`
+  fragment StorageSystemFields on StorageSystem {
+    id
+    name
+    kind
+    healthy
+    capacityBytes
+    remainingBytes
+    spaces { id name capacityBytes usedBytes remainingBytes }
+  }
+`);
 
-export const STORAGE_SYSTEMS_QUERY = /* GraphQL */ `
+export const STORAGE_SYSTEMS_QUERY = graphql(`
   query StorageSystems {
-    storageSystems { ${STORAGE_SYSTEM_FIELDS} }
+    storageSystems { ...StorageSystemFields }
   }
-`;
+`);
 
-export const CREATE_STORAGE_SYSTEM_MUTATION = /* GraphQL */ `
+export const CREATE_STORAGE_SYSTEM_MUTATION = graphql(`
   mutation CreateStorageSystem($input: CreateStorageSystemInput!) {
-    createStorageSystem(input: $input) { ${STORAGE_SYSTEM_FIELDS} }
+    createStorageSystem(input: $input) { ...StorageSystemFields }
   }
-`;
+`);
 
-export const CHECK_STORAGE_SYSTEM_MUTATION = /* GraphQL */ `
+export const CHECK_STORAGE_SYSTEM_MUTATION = graphql(`
   mutation CheckStorageSystem($id: ID!) {
-    checkStorageSystem(id: $id) { ${STORAGE_SYSTEM_FIELDS} }
+    checkStorageSystem(id: $id) { ...StorageSystemFields }
   }
-`;
+`);
 
-const IDENTITY_FIELDS = /* GraphQL */ `
-  id
-  externalId
-  displayName
-  roles
-  groups
-`;
+export const IDENTITY_FIELDS = graphql(`
+  fragment IdentityFields on Identity {
+    id
+    externalId
+    displayName
+    roles
+    groups
+  }
+`);
 
-export const IDENTITIES_QUERY = /* GraphQL */ `
+export const IDENTITIES_QUERY = graphql(`
   query Identities {
-    identities { ${IDENTITY_FIELDS} }
+    identities { ...IdentityFields }
   }
-`;
+`);
 
-export const CREATE_IDENTITY_MUTATION = /* GraphQL */ `
+export const CREATE_IDENTITY_MUTATION = graphql(`
   mutation CreateIdentity($input: CreateIdentityInput!) {
-    createIdentity(input: $input) { ${IDENTITY_FIELDS} }
+    createIdentity(input: $input) { ...IdentityFields }
   }
-`;
+`);
 
-export const CREATE_API_KEY_MUTATION = /* GraphQL */ `
+export const CREATE_API_KEY_MUTATION = graphql(`
   mutation CreateApiKey($input: CreateApiKeyInput!) {
     createApiKey(input: $input) { secret apiKey { id name prefix createdAt } }
   }
-`;
+`);
+
+export const TEMPLATE_FIELDS = graphql(`
+  fragment TemplateFields on PolicyTemplate {
+    id
+    name
+    version
+    copies
+    minCopies
+    delaySeconds
+    ordering
+    dataClass
+    versions
+    primary { id name }
+    candidates { id name }
+  }
+`);
+
+export const POLICY_TEMPLATES_QUERY = graphql(`
+  query PolicyTemplates {
+    policyTemplates { ...TemplateFields }
+  }
+`);
+
+export const POLICY_TEMPLATE_QUERY = graphql(`
+  query PolicyTemplate($id: ID!, $version: Int) {
+    policyTemplate(id: $id, version: $version) { ...TemplateFields }
+  }
+`);
+
+export const CREATE_POLICY_TEMPLATE_MUTATION = graphql(`
+  mutation CreatePolicyTemplate($input: CreatePolicyTemplateInput!) {
+    createPolicyTemplate(input: $input) { ...TemplateFields }
+  }
+`);
+
+export const UPDATE_POLICY_TEMPLATE_MUTATION = graphql(`
+  mutation UpdatePolicyTemplate($id: ID!, $input: CreatePolicyTemplateInput!) {
+    updatePolicyTemplate(id: $id, input: $input) { ...TemplateFields }
+  }
+`);
+
+export const ASSIGNMENT_FIELDS = graphql(`
+  fragment AssignmentFields on PolicyAssignment {
+    id
+    group
+    tenantDefault
+    dataClass
+    template { id name version }
+    identity { id externalId displayName }
+  }
+`);
+
+export const POLICY_ASSIGNMENTS_QUERY = graphql(`
+  query PolicyAssignments {
+    policyAssignments { ...AssignmentFields }
+  }
+`);
+
+export const ASSIGN_POLICY_MUTATION = graphql(`
+  mutation AssignPolicy($input: AssignPolicyInput!) {
+    assignPolicy(input: $input) { ...AssignmentFields }
+  }
+`);
+
+export const UNASSIGN_POLICY_MUTATION = graphql(`
+  mutation UnassignPolicy($id: ID!) {
+    unassignPolicy(id: $id) { id }
+  }
+`);
+
+export const PREVIEW_SCHEME_QUERY = graphql(`
+  query PreviewScheme($input: PreviewSchemeInput!) {
+    previewScheme(input: $input) {
+      matchedBy
+      copies
+      delaySeconds
+      templateVersion
+      plannedOffsetsSeconds
+      template { id name }
+      primary { id name remainingBytes }
+      secondaries { id name remainingBytes }
+      skipped { reason storageSystem { id name remainingBytes } }
+    }
+  }
+`);
+
+/** What the policies screens need besides templates: the systems to pick from and the identities to assign. */
+export const POLICY_CHOICES_QUERY = graphql(`
+  query PolicyChoices {
+    storageSystems { id name kind healthy remainingBytes }
+    identities { id externalId displayName groups }
+  }
+`);

@@ -1,10 +1,12 @@
 /**
- * One shared graphql-ws connection per (API URL, API key): every live view of a session multiplexes over it.
+ * One shared graphql-ws connection per (API URL, session): every live view of a session multiplexes over it.
  * The socket opens lazily with the first subscription and closes a little after the last one ends, so moving
  * between pages reuses it. Dropped connections are retried forever with capped back-off; after a reconnect each
  * live subscription is started again with fresh variables (e.g. the last event id it has seen), so a view that
  * resumes from a cursor misses nothing.
  */
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { print } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
 import {
   errorFromGraphQLErrors,
@@ -15,10 +17,10 @@ import {
 
 export type LiveConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting';
 
-export interface LiveSubscriptionOptions<TData> {
-  query: string;
+export interface LiveSubscriptionOptions<TData, TVariables> {
+  query: TypedDocumentNode<TData, TVariables>;
   /** Read each time the subscription is (re)started, so it can carry a resume cursor. */
-  variables?: () => Record<string, unknown> | undefined;
+  variables?: () => TVariables | undefined;
   onData: (data: TData) => void;
   /** The subscription has ended with an error and will not restart by itself. */
   onError: (error: GraphQLRequestError) => void;
@@ -29,7 +31,9 @@ export interface LiveSubscriptionOptions<TData> {
 export interface LiveConnection {
   getState(): LiveConnectionState;
   onStateChange(listener: () => void): () => void;
-  subscribe<TData>(options: LiveSubscriptionOptions<TData>): () => void;
+  subscribe<TData, TVariables extends Record<string, unknown>>(
+    options: LiveSubscriptionOptions<TData, TVariables>,
+  ): () => void;
   dispose(): void;
 }
 
@@ -59,7 +63,7 @@ function toLiveError(error: unknown): GraphQLRequestError {
   if (isCloseEventLike(error)) {
     if (isAuthRefusal(error)) {
       return new GraphQLRequestError(
-        error.reason || 'The API refused the live connection for this API key.',
+        error.reason || 'The API refused the live connection for this session.',
         'UNAUTHENTICATED',
       );
     }
@@ -71,7 +75,7 @@ function toLiveError(error: unknown): GraphQLRequestError {
   return toRequestError(error);
 }
 
-function createLiveConnection(wsUrl: string, apiKey: string): LiveConnection {
+function createLiveConnection(wsUrl: string, csrfToken: string): LiveConnection {
   let state: LiveConnectionState = 'idle';
   let activeSubscriptions = 0;
   /** Set when the socket closed while views were still subscribed: the next ack is a reconnect. */
@@ -87,7 +91,8 @@ function createLiveConnection(wsUrl: string, apiKey: string): LiveConnection {
 
   const client: Client = createClient({
     url: wsUrl,
-    connectionParams: { authorization: `Bearer ${apiKey}` },
+    // The session cookie goes with the handshake; the CSRF token proves the console's page opened it.
+    connectionParams: { csrfToken },
     lazy: true,
     lazyCloseTimeout: LAZY_CLOSE_MS,
     keepAlive: KEEP_ALIVE_MS,
@@ -114,7 +119,10 @@ function createLiveConnection(wsUrl: string, apiKey: string): LiveConnection {
     setState(droppedWhileActive ? 'reconnecting' : 'idle');
   });
 
-  function subscribe<TData>(options: LiveSubscriptionOptions<TData>): () => void {
+  function subscribe<TData, TVariables extends Record<string, unknown>>(
+    options: LiveSubscriptionOptions<TData, TVariables>,
+  ): () => void {
+    const query = print(options.query);
     let isActive = true;
     let generation = 0;
     let disposeCurrent: (() => void) | null = null;
@@ -126,7 +134,7 @@ function createLiveConnection(wsUrl: string, apiKey: string): LiveConnection {
       const previous = disposeCurrent;
       // Start the new subscription before ending the old one, so the socket never looks unused in between.
       disposeCurrent = client.subscribe<TData>(
-        { query: options.query, variables: options.variables?.() },
+        { query, variables: options.variables?.() },
         {
           next: (result) => {
             if (!isCurrent()) return;
@@ -183,21 +191,21 @@ function createLiveConnection(wsUrl: string, apiKey: string): LiveConnection {
 
 const connections = new Map<string, LiveConnection>();
 
-/** The shared live connection for this API key (created on first use; the socket itself opens lazily). */
-export function getLiveConnection(wsUrl: string, apiKey: string): LiveConnection {
-  const cacheKey = `${wsUrl}\n${apiKey}`;
+/** The shared live connection for this session (created on first use; the socket itself opens lazily). */
+export function getLiveConnection(wsUrl: string, csrfToken: string): LiveConnection {
+  const cacheKey = `${wsUrl}\n${csrfToken}`;
   let connection = connections.get(cacheKey);
   if (!connection) {
-    connection = createLiveConnection(wsUrl, apiKey);
+    connection = createLiveConnection(wsUrl, csrfToken);
     connections.set(cacheKey, connection);
   }
   return connection;
 }
 
-/** Closes the connections of one API key (sign-out, rejected key), or all of them. */
-export function disposeLiveConnections(apiKey?: string): void {
+/** Closes the connections of one session (sign-out, ended session), or all of them. */
+export function disposeLiveConnections(csrfToken?: string): void {
   for (const [cacheKey, connection] of connections) {
-    if (apiKey === undefined || cacheKey.endsWith(`\n${apiKey}`)) {
+    if (csrfToken === undefined || cacheKey.endsWith(`\n${csrfToken}`)) {
       connection.dispose();
       connections.delete(cacheKey);
     }

@@ -15,4 +15,5 @@ export * from './app-role.js';
 export * from './repositories/restores.js';
 export * from './repositories/chunks.js';
 export * from './repositories/replica-chunks.js';
+export * from './repositories/sessions.js';
 export * from './repositories/restore-chunks.js';

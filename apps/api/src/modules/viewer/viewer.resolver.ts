@@ -1,5 +1,6 @@
 import { Authorized, Ctx, Query, Resolver } from 'type-graphql';
-import type { RequestContext } from '../../context.js';
+import { hasPermission, PERMISSIONS, type Permission } from '../../auth.js';
+import { type RequestContext, rolesOf } from '../../context.js';
 import { DomainError } from '../../errors.js';
 import { toIdentityView, toTenantView } from './viewer.mappers.js';
 import { RoleEnum, ViewerView } from './viewer.types.js';
@@ -11,6 +12,10 @@ export class ViewerResolver {
   viewer(@Ctx() context: RequestContext): ViewerView {
     const principal = context.principal;
     if (principal === undefined) throw new DomainError('UNAUTHENTICATED', 'send Authorization: Bearer <API key>');
+    const roles = rolesOf(principal);
+    const permissions = (Object.keys(PERMISSIONS) as Permission[]).filter((permission) =>
+      hasPermission(roles, permission),
+    );
     if (principal.kind === 'bootstrap') {
       return {
         identity: {
@@ -21,8 +26,9 @@ export class ViewerResolver {
           groups: [],
         },
         tenant: null,
+        permissions,
       };
     }
-    return { identity: toIdentityView(principal.identity), tenant: toTenantView(principal.tenant) };
+    return { identity: toIdentityView(principal.identity), tenant: toTenantView(principal.tenant), permissions };
   }
 }

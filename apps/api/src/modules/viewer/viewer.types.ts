@@ -31,4 +31,8 @@ export class IdentityView {
 export class ViewerView {
   @Field(() => IdentityView) identity!: IdentityView;
   @Field(() => TenantView, { nullable: true }) tenant!: TenantView | null;
+  @Field(() => [String], {
+    description: "the permissions the viewer's roles hold (e.g. policy:write): what a console may offer",
+  })
+  permissions!: string[];
 }

@@ -1,8 +1,13 @@
 import type { Metadata } from 'next';
+import { RequirePermission } from '@/components/require-permission';
 import { Identities } from '@/components/identities';
 
 export const metadata: Metadata = { title: 'Identities' };
 
 export default function IdentitiesPage() {
-  return <Identities />;
+  return (
+    <RequirePermission needs={['identity:read']} what="identities">
+      <Identities />
+    </RequirePermission>
+  );
 }

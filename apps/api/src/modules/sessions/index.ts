@@ -1,0 +1,3 @@
+export * from './session-cookie.js';
+export * from './session-sockets.js';
+export * from './sessions.router.js';
