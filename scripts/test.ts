@@ -11,6 +11,7 @@ const SUITES = [
   'packages/storage',
   'packages/events',
   'packages/stack',
+  'packages/client',
   'temporal',
   'apps/api',
   'e2e',

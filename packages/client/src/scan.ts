@@ -1,0 +1,138 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { lstat, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { ContentDefinedChunker, type ManifestEntry, validateEntryPath } from '@echelon/storage';
+
+/** A chunk read from the source, with its bytes (held only until its batch has been handled). */
+export interface SourceChunk {
+  hash: string;
+  length: number;
+  bytes: Buffer;
+}
+
+/** What a scan found: the contents of the version a backup of it makes. */
+export interface ScannedSource {
+  kind: 'object' | 'tree';
+  entries: ManifestEntry[];
+  totalBytes: number;
+  /** Paths left out, with why (symbolic links, sockets, unreadable names). */
+  skipped: { path: string; reason: string }[];
+}
+
+export interface ScanOptions {
+  /**
+   * Called with the chunks read so far, about `batchBytes` at a time, in stream order; the scan waits for it, so a
+   * slow consumer (an upload) holds at most one batch in memory.
+   */
+  onChunks: (chunks: SourceChunk[]) => Promise<void>;
+  /** Default 64 MiB. */
+  batchBytes?: number;
+  /** How much of the source has been read, in bytes. */
+  onRead?: (bytes: number) => void;
+}
+
+const DEFAULT_BATCH_BYTES = 64 * 1024 * 1024;
+const READ_SIZE = 1024 * 1024;
+
+const modeOf = (mode: number): string => (mode & 0o7777).toString(8).padStart(4, '0');
+
+/**
+ * Reads a file or a directory tree once: every regular file goes through the content-defined chunker (the same
+ * boundaries the server's intake cuts), each chunk is handed to `onChunks`, and the entries of the version's
+ * manifest are returned. A single file is an `object` (its entry named after the file), a directory a `tree` with
+ * paths relative to it. Symbolic links and special files are skipped and listed.
+ */
+export async function scanSource(source: string, options: ScanOptions): Promise<ScannedSource> {
+  const batchBytes = options.batchBytes ?? DEFAULT_BATCH_BYTES;
+  const root = await lstat(source);
+  const entries: ManifestEntry[] = [];
+  const skipped: ScannedSource['skipped'] = [];
+  let batch: SourceChunk[] = [];
+  let batchSize = 0;
+  let read = 0;
+
+  const emit = async (chunk: SourceChunk) => {
+    batch.push(chunk);
+    batchSize += chunk.length;
+    if (batchSize >= batchBytes) await drain();
+  };
+  const drain = async () => {
+    if (batch.length === 0) return;
+    const handing = batch;
+    batch = [];
+    batchSize = 0;
+    await options.onChunks(handing);
+  };
+
+  const readFile = async (file: string, entryPath: string) => {
+    const info = await lstat(file);
+    const chunker = new ContentDefinedChunker();
+    const whole = createHash('sha256');
+    const chunks: [string, number][] = [];
+    let size = 0;
+    for await (const piece of createReadStream(file, { highWaterMark: READ_SIZE }) as AsyncIterable<Buffer>) {
+      whole.update(piece);
+      size += piece.length;
+      read += piece.length;
+      options.onRead?.(read);
+      for (const chunk of chunker.push(piece)) {
+        chunks.push([chunk.hash, chunk.length]);
+        await emit({ hash: chunk.hash, length: chunk.length, bytes: chunk.bytes });
+      }
+    }
+    for (const chunk of chunker.finish()) {
+      chunks.push([chunk.hash, chunk.length]);
+      await emit({ hash: chunk.hash, length: chunk.length, bytes: chunk.bytes });
+    }
+    entries.push({
+      path: entryPath,
+      mode: modeOf(info.mode),
+      mtime: info.mtime.toISOString(),
+      size,
+      sha256: whole.digest('hex'),
+      chunks,
+    });
+  };
+
+  const walk = async (directory: string, prefix: string) => {
+    const names = (await readdir(directory)).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    for (const name of names) {
+      const file = path.join(directory, name);
+      const entryPath = prefix === '' ? name : `${prefix}/${name}`;
+      const info = await lstat(file);
+      if (info.isDirectory()) await walk(file, entryPath);
+      else if (!info.isFile()) {
+        skipped.push({ path: entryPath, reason: info.isSymbolicLink() ? 'a symbolic link' : 'not a regular file' });
+      } else {
+        try {
+          validateEntryPath(entryPath);
+        } catch (error) {
+          skipped.push({ path: entryPath, reason: (error as Error).message });
+          continue;
+        }
+        await readFile(file, entryPath);
+      }
+    }
+  };
+
+  let kind: ScannedSource['kind'];
+  if (root.isDirectory()) {
+    kind = 'tree';
+    await walk(source, '');
+  } else if (root.isFile()) {
+    kind = 'object';
+    const name = path.basename(source);
+    let entryPath = 'data';
+    try {
+      entryPath = validateEntryPath(name);
+    } catch {
+      // A name that cannot be an entry path (a newline in it, say) is stored as "data".
+    }
+    await readFile(source, entryPath);
+  } else {
+    throw new Error(`${source} is neither a regular file nor a directory`);
+  }
+  await drain();
+  return { kind, entries, totalBytes: read, skipped };
+}
