@@ -468,4 +468,35 @@ describe('chunked copies (real stack: embedded PostgreSQL, Temporal dev server, 
     expect(restored.fromReplicaId).not.toBe(newest?.id);
     expect(restored.lastError).toContain(`the secondary copy on ${newestSpace.name} does not verify`);
   }, 120_000);
+
+  it('cancelBackup in the middle of a chunked secondary: the copy stops, nothing is committed', async () => {
+    const seeded = await tenant({ copies: 2, delaySeconds: 0 });
+    const data = randomData(32 * MIB);
+    const { upload, jobId } = await backUp(seeded, [{ path: 'data', bytes: data }]);
+    const total = new Set(upload.chunks.map((chunk) => chunk.hash)).size;
+    const secondarySpace = spaceOf(seeded, 'second');
+    await poll('a part of the secondary recorded', async () =>
+      (await storedCount(seeded, secondarySpace.id)).count >= 4 ? true : undefined,
+    );
+    await gqlOk(env.apiUrl, seeded.apiKey, 'mutation($id: ID!) { cancelBackup(id: $id) { id } }', { id: jobId });
+    const job = await poll('the job CANCELLED', async () => {
+      const current = await env.db.backupJob.findUniqueOrThrow({ where: { id: jobId } });
+      return current.status === 'CANCELLED' ? current : undefined;
+    });
+    expect(job.status).toBe('CANCELLED');
+    const [primary, secondary] = await replicasOf(jobId);
+    expect(primary?.status).toBe('COMPLETED');
+    expect(secondary?.status).toBe('CANCELLED');
+    expect(secondary?.manifestId).toBeNull();
+    expect(await filesUnder(path.join(secondarySpace.dir, 'manifests'))).toEqual([]);
+    // The copy has stopped: no chunk lands after the cancel (those stored stay, content-addressed and harmless).
+    const chunkFiles = async () =>
+      (await filesUnder(path.join(secondarySpace.dir, 'chunks'))).filter(
+        (file) => !file.includes(`${path.sep}.partial${path.sep}`),
+      ).length;
+    const atCancel = await chunkFiles();
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    expect(await chunkFiles()).toBe(atCancel);
+    expect(atCancel).toBeLessThan(total);
+  }, 120_000);
 });
