@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { type SeededTenant, seedTenant, uploadContentsOf } from '@echelon/db';
-import { gql, gqlOk, randomData, startTestStack, type TestStack } from '@echelon/stack';
+import { gql, gqlOk, gqlUntil, randomData, restoreAndWait, startTestStack, type TestStack } from '@echelon/stack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auth, chunkDirOf, chunkFiles, chunksOf, MIB, primarySpaceOf, readChunk, sha256 } from './intake-helpers.js';
 
@@ -173,6 +173,18 @@ describe('the chunk protocol', () => {
     expect(upload?.intakeSpaceId).toBe(primarySpaceOf(first));
     expect(upload && uploadContentsOf(upload)?.entries[0]?.chunks).toEqual(chunks.map((c) => [c.hash, c.length]));
     expect(await env.db.uploadChunk.count({ where: { uploadId: upload?.id ?? '' } })).toBe(chunks.length);
+    // The worker copies it from the intake space like a tus upload; it restores bit-exact.
+    await gqlUntil<{ backupJob: { status: string } }>(
+      env.apiUrl,
+      first.apiKey,
+      'query($id: ID!) { backupJob(id: $id) { status } }',
+      { id: requestBackup.id },
+      ({ backupJob }) => backupJob.status === 'COMPLETED',
+      { what: `backup ${requestBackup.id} completing` },
+    );
+    const restoreId = await restoreAndWait(env.apiUrl, first.apiKey, 'manifest/object');
+    const content = await fetch(`${env.apiUrl}/restores/${restoreId}/content`, { headers: auth(first.apiKey) });
+    expect(sha256(Buffer.from(await content.arrayBuffer()))).toBe(sha256(bytes));
   });
 
   it('refuses a manifest naming an absent chunk, or a bad one, with BAD_USER_INPUT and changes nothing', async () => {
