@@ -57,7 +57,7 @@ describe('placeOnSystem', () => {
     const sys = system('s', [space('small-free', 100, 0), space('big-full', 1000, 990), space('mid', 500, 100)]);
     const result = placeOnSystem(sys, 50);
     expect(result).toEqual({
-      placement: { storageSystemId: 's', spaceId: 'mid', remainingAfterBytes: 100 + 10 + 400 - 50 },
+      placement: { storageSystemId: 's', spaceId: 'mid', remainingAfterBytes: 100 + 10 + 400 - 50, bytesToWrite: 50 },
     });
   });
 
@@ -69,7 +69,9 @@ describe('placeOnSystem', () => {
 
   it('accepts data that exactly fills the best space', () => {
     const result = placeOnSystem(system('s', [space('a', 100, 40)]), 60);
-    expect(result).toEqual({ placement: { storageSystemId: 's', spaceId: 'a', remainingAfterBytes: 0 } });
+    expect(result).toEqual({
+      placement: { storageSystemId: 's', spaceId: 'a', remainingAfterBytes: 0, bytesToWrite: 60 },
+    });
   });
 
   it('refuses data one byte larger than the best space, even when the system as a whole has room', () => {
@@ -95,7 +97,33 @@ describe('placeOnSystem', () => {
 
   it('places empty data on a full space', () => {
     const result = placeOnSystem(system('s', [space('a', 100, 100)]), 0);
-    expect(result).toEqual({ placement: { storageSystemId: 's', spaceId: 'a', remainingAfterBytes: 0 } });
+    expect(result).toEqual({
+      placement: { storageSystemId: 's', spaceId: 'a', remainingAfterBytes: 0, bytesToWrite: 0 },
+    });
+  });
+
+  it('charges a space only for what it lacks of the data, and prefers the space that holds most of it', () => {
+    // 90 of the 100 bytes are already in "holder" (chunks of an earlier version): it needs only 10 of its 20 free.
+    const holder = { ...space('holder', 1000, 980), heldBytes: 90 };
+    const result = placeOnSystem(system('s', [space('empty', 150, 0), holder]), 100);
+    expect(result).toEqual({
+      placement: { storageSystemId: 's', spaceId: 'empty', remainingAfterBytes: 150 + 20 - 100, bytesToWrite: 100 },
+    });
+    const tight = placeOnSystem(system('s', [space('small', 50, 0), holder]), 100);
+    expect(tight).toEqual({
+      placement: { storageSystemId: 's', spaceId: 'holder', remainingAfterBytes: 50 + 20 - 10, bytesToWrite: 10 },
+    });
+    // Holding more than the data never makes room: a copy writes at least nothing.
+    const whole = placeOnSystem(system('s', [{ ...space('full', 100, 100), heldBytes: 500 }]), 100);
+    expect('placement' in whole && whole.placement.bytesToWrite).toBe(0);
+  });
+
+  it('names what a space lacks when it holds part of the data and still cannot take the rest', () => {
+    const result = placeOnSystem(system('s', [{ ...space('a', 100, 95), heldBytes: 40 }]), 100);
+    expect(result).toEqual({
+      reason:
+        'no backup space of System S can hold the 60 bytes it lacks of 100 (the largest free space, space a, has 5 bytes)',
+    });
   });
 });
 

@@ -336,10 +336,15 @@ describe('resolveScheme', () => {
     expect(scheme.copies).toBe(3);
     expect(scheme.delaySeconds).toBe(60);
     expect(scheme.ordering).toBe('CAPACITY');
-    expect(scheme.primary).toEqual({ storageSystemId: 'P', spaceId: 'p1', remainingAfterBytes: 980 * GIB });
+    expect(scheme.primary).toEqual({
+      storageSystemId: 'P',
+      spaceId: 'p1',
+      remainingAfterBytes: 980 * GIB,
+      bytesToWrite: 20 * GIB,
+    });
     expect(scheme.secondaries).toEqual([
-      { storageSystemId: 'A', spaceId: 'a1', remainingAfterBytes: 70 * GIB },
-      { storageSystemId: 'B', spaceId: 'b1', remainingAfterBytes: 40 * GIB },
+      { storageSystemId: 'A', spaceId: 'a1', remainingAfterBytes: 70 * GIB, bytesToWrite: 20 * GIB },
+      { storageSystemId: 'B', spaceId: 'b1', remainingAfterBytes: 40 * GIB, bytesToWrite: 20 * GIB },
     ]);
     expect(scheme.skipped.map((s) => s.storageSystemId).sort()).toEqual(['C', 'D', 'E']);
     expect(reasonOf(scheme, 'C')).toMatch(/^not needed/);
@@ -447,7 +452,12 @@ describe('resolveScheme', () => {
 
   it('accepts data that exactly fills the primary’s best space', () => {
     const scheme = resolve({ primaryStorageSystemId: 'SMALL', candidateStorageSystemIds: [] }, 5 * GIB);
-    expect(scheme.primary).toEqual({ storageSystemId: 'SMALL', spaceId: 's1', remainingAfterBytes: 0 });
+    expect(scheme.primary).toEqual({
+      storageSystemId: 'SMALL',
+      spaceId: 's1',
+      remainingAfterBytes: 0,
+      bytesToWrite: 5 * GIB,
+    });
     expect(scheme.secondaries).toEqual([]);
   });
 });

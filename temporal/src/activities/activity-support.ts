@@ -26,6 +26,10 @@ export interface ActivityDeps {
   secretKey?: Buffer;
   /** S3 endpoints that may reach internal addresses (ECHELON_S3_PRIVATE_ENDPOINTS); default: none. */
   s3PrivateEndpoints?: readonly string[];
+  /** Bytes per second a scrub reads from one storage system (ECHELON_SCRUB_BYTES_PER_SECOND); undefined: unlimited. */
+  scrubBytesPerSecond?: number;
+  /** Seconds between scrub passes of a storage system (ECHELON_SCRUB_INTERVAL_SECONDS); 0 or undefined: off. */
+  scrubIntervalSeconds?: number;
 }
 
 /** Business refusals end the retries at once; everything else is retried by the workflow's policy. */
@@ -78,6 +82,8 @@ function toFailure(error: unknown): unknown {
     return ApplicationFailure.retryable('the database was unreachable', 'DATABASE_UNREACHABLE');
   const code = (error as { code?: unknown } | undefined)?.code;
   if (typeof code === 'string' && /^P\d{4}$/.test(code)) {
+    // The driver's words stay in the worker's log, for the operator; the workflow gets the plain sentence.
+    console.error(`the database refused an operation (${code}):`, error instanceof Error ? error.message : error);
     return ApplicationFailure.retryable(`the database refused the operation (${code})`, 'DATABASE_ERROR');
   }
   return error;

@@ -8,6 +8,7 @@ import {
   listStorageSystems,
   recordProgress,
   recordStoredChunks,
+  releaseSpace,
   type Replica,
   type StorageSystemWithSpaces,
   spaceMissingChunks,
@@ -300,7 +301,7 @@ export async function copyChunks(
       // What became durable is recorded even when the batch failed, so that the next attempt resumes after it.
       try {
         const stored = await destination.flush();
-        await recordStoredChunks(db, tenantId, space.id, stored);
+        await recordStoredChunks(db, tenantId, space.id, stored, { replicaId: replica.id });
         for (const chunk of stored) {
           tally.present += chunk.length;
           inFlightBytes -= chunk.length;
@@ -344,6 +345,9 @@ export async function copyChunks(
     },
     message: `committed manifest ${committed.id} naming ${refs.length} chunks; sha256 ${job.datasetVersion.sha256}`,
   });
+  // The chunks it wrote are counted in the space's used bytes by the index as they landed: the reservation that
+  // held room for them during the copy is given back.
+  await releaseSpace(db, tenantId, replica.id);
 }
 
 /**

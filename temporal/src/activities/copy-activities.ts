@@ -3,6 +3,7 @@ import { rm, stat } from 'node:fs/promises';
 import {
   assignDispatchOrder,
   getVersionIntake,
+  heldBytesBySpace,
   listStorageSystems,
   toCapacity,
   transitionReplica,
@@ -97,9 +98,14 @@ export function createCopyActivities(env: ActivityEnv) {
           );
           if (remaining.length === 0) return { hasReplica: false };
           const byId = new Map(systems.map((system) => [system.id, system]));
+          // Ordered by the room each would have after writing what it lacks of the data (a system that holds
+          // most of the chunks from earlier versions needs little).
+          const uploadId = job.datasetVersion.uploadId;
+          const held =
+            uploadId === null ? undefined : await heldBytesBySpace(as(input.tenantId), input.tenantId, uploadId);
           const candidates = remaining.flatMap((replica) => {
             const system = byId.get(replica.storageSystemId);
-            return system ? [toCapacity(system)] : [];
+            return system ? [toCapacity(system, held)] : [];
           });
           const scheme = job.scheme as unknown as ResolvedScheme;
           const { ordered, skipped } = orderSecondaries(

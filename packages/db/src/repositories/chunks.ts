@@ -45,24 +45,47 @@ function batches<T>(items: readonly T[], size = BATCH): T[][] {
 
 /**
  * Records chunks now durable in a space (several writers of one chunk: it is recorded once). Returns the bytes
- * this call added to the index, so a space's unique chunk bytes are counted once.
+ * this call added to the index, so a space's unique chunk bytes are counted once. A space's used bytes are the
+ * unique chunk bytes it holds, plus the reservations of copies in flight (and the whole objects of the first data
+ * plane): bytes a copy (`replicaId`) records fill its own reservation first, so its space is never charged twice;
+ * the rest (an intake, or more than was reserved) is charged to the space, in the same statement.
  */
 export async function recordStoredChunks(
   db: Db,
   tenantId: string,
   spaceId: string,
   chunks: readonly ChunkRecord[],
+  options: { replicaId?: string } = {},
 ): Promise<number> {
   let added = 0;
+  const replicaId = options.replicaId ?? null;
   for (const batch of batches(chunks)) {
-    const rows = await db.$queryRaw<{ length: number }[]>`
-      INSERT INTO stored_chunks (space_id, hash, tenant_id, length, location)
-      SELECT ${spaceId}::uuid, c.hash, ${tenantId}::uuid, c.length, c.location
-        FROM unnest(${batch.map((c) => c.hash)}::text[], ${batch.map((c) => c.length)}::int[],
-                    ${batch.map((c) => c.location)}::text[]) AS c(hash, length, location)
-      ON CONFLICT (space_id, hash) DO NOTHING
-      RETURNING length`;
-    for (const row of rows) added += row.length;
+    const [row] = await db.$queryRaw<{ added: bigint | null }[]>`
+      WITH inserted AS (
+        INSERT INTO stored_chunks (space_id, hash, tenant_id, length, location)
+        SELECT ${spaceId}::uuid, c.hash, ${tenantId}::uuid, c.length, c.location
+          FROM unnest(${batch.map((c) => c.hash)}::text[], ${batch.map((c) => c.length)}::int[],
+                      ${batch.map((c) => c.location)}::text[]) AS c(hash, length, location)
+        ON CONFLICT (space_id, hash) DO NOTHING
+        RETURNING length
+      ), total AS (SELECT coalesce(sum(length), 0)::bigint AS added FROM inserted
+      ), held AS (
+        SELECT coalesce((SELECT reserved_bytes FROM replicas
+                          WHERE id = ${replicaId}::uuid AND tenant_id = ${tenantId}::uuid
+                            AND space_id = ${spaceId}::uuid), 0)::bigint AS reserved
+      ), split AS (
+        SELECT total.added, LEAST(held.reserved, total.added) AS taken,
+               total.added - LEAST(held.reserved, total.added) AS excess
+          FROM total, held
+      ), unreserved AS (
+        UPDATE replicas SET reserved_bytes = reserved_bytes - split.taken
+          FROM split WHERE id = ${replicaId}::uuid AND tenant_id = ${tenantId}::uuid AND split.taken > 0
+      ), charged AS (
+        UPDATE backup_spaces SET used_bytes = used_bytes + split.excess
+          FROM split WHERE id = ${spaceId}::uuid AND tenant_id = ${tenantId}::uuid AND split.excess > 0
+      )
+      SELECT added FROM split`;
+    added += Number(row?.added ?? 0n);
   }
   return added;
 }
@@ -144,7 +167,39 @@ export async function storedChunksIn(
 /** The space no longer holds the chunk (found missing or corrupt): copies and restores stop reading it there. */
 export async function forgetStoredChunk(db: Db, tenantId: string, spaceId: string, hash: string): Promise<void> {
   await db.$executeRaw`
-    DELETE FROM stored_chunks WHERE space_id = ${spaceId}::uuid AND tenant_id = ${tenantId}::uuid AND hash = ${hash}`;
+    WITH forgotten AS (
+      DELETE FROM stored_chunks WHERE space_id = ${spaceId}::uuid AND tenant_id = ${tenantId}::uuid AND hash = ${hash}
+      RETURNING length
+    )
+    UPDATE backup_spaces SET used_bytes = GREATEST(used_bytes - forgotten.length, 0)
+      FROM forgotten WHERE id = ${spaceId}::uuid AND tenant_id = ${tenantId}::uuid`;
+}
+
+/**
+ * What a copy of an upload's data writes into a space: the lengths of its distinct chunks the space does not
+ * hold; for an upload of the first data plane (a whole object, no contents), its whole size. SQL over `upload`
+ * and `space`, expressions naming an upload id (text) and a space id (uuid).
+ */
+export const bytesToWriteSql = (upload: Prisma.Sql, space: Prisma.Sql): Prisma.Sql => Prisma.sql`
+  (SELECT CASE WHEN u.contents IS NULL THEN u.size_bytes ELSE coalesce((
+            SELECT sum(d.length) FROM (
+              SELECT DISTINCT c->>0 AS hash, (c->>1)::bigint AS length
+                FROM jsonb_array_elements(u.contents->'entries') e, jsonb_array_elements(e->'chunks') c) d
+             WHERE NOT EXISTS (SELECT 1 FROM stored_chunks sc
+                                WHERE sc.space_id = ${space} AND sc.tenant_id = u.tenant_id AND sc.hash = d.hash)), 0)
+          END
+     FROM uploads u WHERE u.id = ${upload})`;
+
+/**
+ * For each space of the tenant: the bytes of the upload's data a copy there need not write (chunks the space
+ * holds, and repeats within the data), as the domain's placement takes them (`SpaceCapacity.heldBytes`).
+ */
+export async function heldBytesBySpace(db: Db, tenantId: string, uploadId: string): Promise<Map<string, number>> {
+  const rows = await db.$queryRaw<{ id: string; held: bigint | null }[]>`
+    SELECT b.id::text AS id, (u.size_bytes - ${bytesToWriteSql(Prisma.sql`${uploadId}`, Prisma.sql`b.id`)})::bigint AS held
+      FROM backup_spaces b, uploads u
+     WHERE b.tenant_id = ${tenantId}::uuid AND u.id = ${uploadId} AND u.tenant_id = b.tenant_id`;
+  return new Map(rows.map((row) => [row.id, Math.max(0, Number(row.held ?? 0n))]));
 }
 
 /** The unique chunk bytes a space holds for its tenant. */

@@ -15,6 +15,7 @@ import {
 import { type Db, Prisma } from '../client.js';
 import { modelOf } from '../rows.js';
 import { type PolicyContext, policyContextColumns, policyContextFrom } from './policies.js';
+import { bytesToWriteSql } from './chunks.js';
 import { capacitiesColumn, capacitiesFrom } from './storage.js';
 import type {
   BackupJob,
@@ -74,7 +75,7 @@ export async function readBackupIntake(
              WHERE u.id = ${uploadId} AND u.tenant_id = ${owner.tenantId}::uuid
                AND u.identity_id = ${owner.identityId}::uuid) AS staged,
            ${policyContextColumns(owner.tenantId)},
-           ${capacitiesColumn(owner.tenantId)}`;
+           ${capacitiesColumn(owner.tenantId, uploadId)}`;
   const staged = (typeof row?.staged === 'string' ? JSON.parse(row.staged) : row?.staged) as
     | { upload: unknown; used: boolean }
     | null
@@ -253,7 +254,7 @@ export const unstartedJobs = (db: Db, cutoff: Date, maxRows: number): Promise<{ 
 /** Records that these jobs' workflows were started (jobs of any tenant, one statement). */
 export async function markWorkflowsStarted(db: Db, jobIds: readonly string[]): Promise<void> {
   if (jobIds.length === 0) return;
-  await db.$queryRaw`SELECT echelon_mark_workflows_started(${[...jobIds]}::uuid[])`;
+  await db.$executeRaw`SELECT echelon_mark_workflows_started(${[...jobIds]}::uuid[])`;
 }
 
 export async function findJobByIdempotencyKey(
@@ -492,30 +493,39 @@ export async function listReplicas(db: Db, tenantId: string, jobId: string): Pro
  * this moment. Idempotent: a replica that already holds a reservation keeps it.
  */
 export async function reserveSpace(db: Db, tenantId: string, replicaId: string): Promise<Replica> {
-  // One statement, no transaction held across round trips: the space with the most room that can hold the
-  // replica is charged and the replica records it. Two reservations racing for the same space serialise on its
-  // row only for the statement; the loser's capacity condition is re-checked on the updated row, and it tries
-  // again against fresh figures.
+  // One statement, no transaction held across round trips: the space with the most room left after the copy that
+  // can take it is charged and the replica records it. A copy is charged what it will write: a whole object its
+  // size, a chunked version the chunks the space lacks (see bytesToWriteSql; the chunks it writes are counted by
+  // the index as they land, and the reservation is given back once the copy is committed). Two reservations racing
+  // for the same space serialise on its row only for the statement; the loser's capacity condition is re-checked
+  // on the updated row, and it tries again against fresh figures.
   for (let attempt = 0; attempt < 10; attempt++) {
     const reserved = await db.$queryRaw<{ id: string }[]>`
       WITH replica AS (
-        SELECT id, storage_system_id, bytes_total FROM replicas
-        WHERE id = ${replicaId}::uuid AND tenant_id = ${tenantId}::uuid
-          AND NOT (space_id IS NOT NULL AND (reserved_bytes > 0 OR bytes_total = 0))
-        FOR UPDATE
+        SELECT r.id, r.storage_system_id, r.bytes_total, v.upload_id FROM replicas r
+          JOIN backup_jobs j ON j.id = r.job_id
+          JOIN dataset_versions v ON v.id = j.dataset_version_id
+        WHERE r.id = ${replicaId}::uuid AND r.tenant_id = ${tenantId}::uuid
+          AND NOT (r.space_id IS NOT NULL AND (r.reserved_bytes > 0 OR r.bytes_total = 0))
+        FOR UPDATE OF r
+      ), need AS (
+        SELECT candidate.id, candidate.capacity_bytes - candidate.used_bytes AS room,
+               candidate.created_at, candidate.name,
+               CASE WHEN replica.upload_id IS NULL THEN replica.bytes_total
+                    ELSE coalesce(${bytesToWriteSql(Prisma.sql`replica.upload_id`, Prisma.sql`candidate.id`)}, replica.bytes_total)
+               END AS bytes
+          FROM backup_spaces AS candidate, replica
+         WHERE candidate.storage_system_id = replica.storage_system_id AND candidate.tenant_id = ${tenantId}::uuid
+      ), chosen AS (
+        SELECT id, bytes FROM need WHERE room >= bytes
+         ORDER BY room - bytes DESC, created_at ASC, name ASC LIMIT 1
       ), charged AS (
-        UPDATE backup_spaces AS space SET used_bytes = space.used_bytes + replica.bytes_total
-        FROM replica
-        WHERE space.id = (
-            SELECT candidate.id FROM backup_spaces AS candidate
-            WHERE candidate.storage_system_id = replica.storage_system_id AND candidate.tenant_id = ${tenantId}::uuid
-              AND candidate.capacity_bytes - candidate.used_bytes >= replica.bytes_total
-            ORDER BY candidate.capacity_bytes - candidate.used_bytes DESC, candidate.created_at ASC, candidate.name ASC
-            LIMIT 1)
-          AND space.capacity_bytes - space.used_bytes >= replica.bytes_total
-        RETURNING space.id AS space_id, replica.id AS replica_id, replica.bytes_total
+        UPDATE backup_spaces AS space SET used_bytes = space.used_bytes + chosen.bytes
+        FROM chosen, replica
+        WHERE space.id = chosen.id AND space.capacity_bytes - space.used_bytes >= chosen.bytes
+        RETURNING space.id AS space_id, replica.id AS replica_id, chosen.bytes
       )
-      UPDATE replicas SET space_id = charged.space_id, reserved_bytes = charged.bytes_total
+      UPDATE replicas SET space_id = charged.space_id, reserved_bytes = charged.bytes
       FROM charged WHERE replicas.id = charged.replica_id
       RETURNING replicas.id::text AS id`;
     const replica = await db.replica.findFirst({ where: { id: replicaId, tenantId } });
@@ -527,10 +537,17 @@ export async function reserveSpace(db: Db, tenantId: string, replicaId: string):
     const [room] = await db.$queryRaw<{ most: bigint | null }[]>`
       SELECT max(capacity_bytes - used_bytes) AS most FROM backup_spaces
       WHERE storage_system_id = ${replica.storageSystemId}::uuid AND tenant_id = ${tenantId}::uuid`;
-    if (room?.most === null || room?.most === undefined || room.most < replica.bytesTotal) {
+    const [smallest] = await db.$queryRaw<{ bytes: bigint | null }[]>`
+      SELECT min(CASE WHEN v.upload_id IS NULL THEN r.bytes_total
+                      ELSE coalesce(${bytesToWriteSql(Prisma.sql`v.upload_id`, Prisma.sql`b.id`)}, r.bytes_total) END) AS bytes
+        FROM replicas r JOIN backup_jobs j ON j.id = r.job_id JOIN dataset_versions v ON v.id = j.dataset_version_id
+        JOIN backup_spaces b ON b.storage_system_id = r.storage_system_id AND b.tenant_id = r.tenant_id
+       WHERE r.id = ${replicaId}::uuid AND r.tenant_id = ${tenantId}::uuid`;
+    const needed = smallest?.bytes ?? replica.bytesTotal;
+    if (room?.most === null || room?.most === undefined || room.most < needed) {
       throw new DomainError(
         'INSUFFICIENT_CAPACITY',
-        `no backup space of storage system ${replica.storageSystemId} can hold ${replica.bytesTotal} bytes now`,
+        `no backup space of storage system ${replica.storageSystemId} can hold the ${needed} bytes this copy writes now`,
       );
     }
   }

@@ -13,7 +13,10 @@ export interface ChunkedRestorePlan {
     datasetKey: string;
     contents: UploadContents;
   };
-  /** COMPLETED replicas with a committed manifest, each with its space and storage system. */
+  /**
+   * Replicas with a committed manifest, each with its space and storage system: COMPLETED ones, and DEGRADED ones,
+   * whose good chunks still serve (the index no longer credits them with their bad ones).
+   */
   replicas: (Replica & { space: BackupSpace | null; storageSystem: StorageSystem })[];
 }
 
@@ -33,7 +36,12 @@ export async function chunkedRestorePlan(
   const contents = version?.upload ? uploadContentsOf(version.upload) : null;
   if (version === null || contents === null) return null;
   const replicas = await db.replica.findMany({
-    where: { tenantId, status: 'COMPLETED', manifestId: { not: null }, job: { datasetVersionId } },
+    where: {
+      tenantId,
+      status: { in: ['COMPLETED', 'DEGRADED'] },
+      manifestId: { not: null },
+      job: { datasetVersionId },
+    },
     include: { space: true, storageSystem: true },
   });
   return {
@@ -62,6 +70,10 @@ export async function recordBadChunk(
     WITH forgotten AS (
       DELETE FROM stored_chunks
        WHERE space_id = ${input.spaceId}::uuid AND tenant_id = ${input.tenantId}::uuid AND hash = ${input.hash}
+      RETURNING length
+    ), uncharged AS (
+      UPDATE backup_spaces SET used_bytes = GREATEST(used_bytes - forgotten.length, 0)
+        FROM forgotten WHERE id = ${input.spaceId}::uuid AND tenant_id = ${input.tenantId}::uuid
     )
     INSERT INTO replica_events (tenant_id, job_id, replica_id, status, bytes_copied, message)
     SELECT tenant_id, job_id, id, status, bytes_copied, ${input.message}

@@ -1,3 +1,4 @@
+import { bytesToWriteSql } from './chunks.js';
 import { DomainError, type StorageCapacity } from '@echelon/domain';
 import { type Db, Prisma } from '../client.js';
 import type { BackupSpace, StorageKind, StorageSystem } from '../generated/prisma/client.js';
@@ -98,8 +99,14 @@ export async function findStorageSystems(
   });
 }
 
-/** The capacity view the domain's placement functions work on. */
-export const toCapacity = (system: StorageSystemWithSpaces): StorageCapacity => ({
+/**
+ * The capacity view the domain's placement functions work on; `heldBytes` (from `heldBytesBySpace`): what each
+ * space already holds of the data being placed.
+ */
+export const toCapacity = (
+  system: StorageSystemWithSpaces,
+  heldBytes?: ReadonlyMap<string, number>,
+): StorageCapacity => ({
   storageSystemId: system.id,
   name: system.name,
   healthy: system.healthy,
@@ -108,19 +115,26 @@ export const toCapacity = (system: StorageSystemWithSpaces): StorageCapacity => 
     name: space.name,
     capacityBytes: Number(space.capacityBytes),
     usedBytes: Number(space.usedBytes),
+    ...(heldBytes?.has(space.id) ? { heldBytes: heldBytes.get(space.id) } : {}),
   })),
 });
 
 /**
  * The column `capacities`: every storage system of the tenant as `toCapacity` describes it, as JSON, so that a
- * statement reading other things too (requestBackup's one read) gets the capacities in the same round trip.
+ * statement reading other things too (requestBackup's one read) gets the capacities in the same round trip. With
+ * `uploadId`, each space also says what it already holds of that upload's data (`heldBytes`).
  */
-export const capacitiesColumn = (tenantId: string): Prisma.Sql => Prisma.sql`
+export const capacitiesColumn = (tenantId: string, uploadId?: string): Prisma.Sql => Prisma.sql`
   (SELECT coalesce(jsonb_agg(jsonb_build_object(
             'storageSystemId', s.id, 'name', s.name, 'healthy', s.healthy,
             'spaces', (SELECT coalesce(jsonb_agg(jsonb_build_object(
                                  'id', b.id, 'name', b.name,
-                                 'capacityBytes', b.capacity_bytes, 'usedBytes', b.used_bytes)
+                                 'capacityBytes', b.capacity_bytes, 'usedBytes', b.used_bytes,
+                                 'heldBytes', ${
+                                   uploadId === undefined
+                                     ? Prisma.sql`0`
+                                     : Prisma.sql`GREATEST((SELECT size_bytes FROM uploads WHERE id = ${uploadId}) - ${bytesToWriteSql(Prisma.sql`${uploadId}`, Prisma.sql`b.id`)}, 0)`
+                                 })
                                ORDER BY b.created_at, b.name), '[]'::jsonb)
                          FROM backup_spaces b WHERE b.storage_system_id = s.id AND b.tenant_id = s.tenant_id))
           ORDER BY s.created_at, s.name), '[]'::jsonb)

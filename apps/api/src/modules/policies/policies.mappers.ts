@@ -68,5 +68,6 @@ export async function toSchemeView(
     skipped,
     delaySeconds: scheme.delaySeconds,
     plannedOffsetsSeconds: scheme.plannedOffsetsSeconds,
+    bytesToWrite: [scheme.primary, ...scheme.secondaries].map((placement) => placement.bytesToWrite ?? null),
   };
 }

@@ -1,3 +1,4 @@
+import { BytesScalar } from '../../scalars.js';
 import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { StorageSystemView } from '../storage/storage.types.js';
 import { IdentityView } from '../viewer/viewer.types.js';
@@ -54,4 +55,10 @@ export class BackupSchemeView {
   @Field(() => Int) delaySeconds!: number;
   @Field(() => [Int], { description: 'estimated start of each copy relative to T1, primary first' })
   plannedOffsetsSeconds!: number[];
+  @Field(() => [BytesScalar], {
+    nullable: 'items',
+    description:
+      'bytes each copy writes, primary first: a system that already holds chunks of the data (earlier versions) writes only what it lacks; null for schemes recorded before this was known',
+  })
+  bytesToWrite!: (number | null)[];
 }
