@@ -9,6 +9,7 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import { authenticate, createContext, type RequestContext, type Services } from './context.js';
 import { formatError } from './errors.js';
 import { createChunksRouter } from './modules/chunks/chunks.router.js';
+import { createManifestsRouter } from './modules/chunks/manifests.router.js';
 import { createExportsRouter } from './modules/exports/index.js';
 import { createRestoresRouter } from './modules/restores/restores.router.js';
 import {
@@ -119,6 +120,7 @@ export async function createApiServer(services: Services): Promise<ApiServer> {
   const uploads = await createUploadsRouter(services);
   app.use(uploads.router);
   app.use(createChunksRouter(services));
+  app.use(createManifestsRouter(services));
   app.use(createExportsRouter(services));
   app.use(createRestoresRouter(services));
   app.use(

@@ -1,3 +1,4 @@
+import type { ManifestEntry } from '@echelon/storage';
 import { type ScannedSource, type SourceChunk, scanSource } from './scan.js';
 
 /** Where the API is and who is calling. */
@@ -65,6 +66,19 @@ export async function putChunk(connection: Connection, chunk: SourceChunk, dataC
     body: chunk.bytes,
   });
   if (response.ok) return;
+  throw await httpError(response, `chunk ${chunk.hash}`);
+}
+
+async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const run = async () => {
+    while (next < items.length) await work(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, run));
+}
+
+/** An answer of a plain-HTTP route as an error: the API's `{ error: { code, message } }`, or its words. */
+async function httpError(response: Response, what: string): Promise<EchelonApiError> {
   const text = await response.text().catch(() => '');
   let code = 'INTERNAL';
   let message = text.trim() || `HTTP ${response.status}`;
@@ -75,15 +89,24 @@ export async function putChunk(connection: Connection, chunk: SourceChunk, dataC
   } catch {
     // A plain-text answer: its words are the message.
   }
-  throw new EchelonApiError(`chunk ${chunk.hash}: ${message}`, code, response.status);
+  return new EchelonApiError(`${what}: ${message}`, code, response.status);
 }
 
-async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const run = async () => {
-    while (next < items.length) await work(items[next++] as T);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, run));
+/**
+ * Stages a manifest (POST /manifests) once all its chunks are stored; returns the upload id requestBackup takes.
+ */
+export async function stageManifest(
+  connection: Connection,
+  manifest: { datasetKey: string; dataClass: string | null; kind: 'object' | 'tree'; entries: ManifestEntry[] },
+): Promise<string> {
+  const response = await fetch(new URL('/manifests', connection.apiUrl), {
+    method: 'POST',
+    headers: { authorization: `Bearer ${connection.apiKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify(manifest),
+  });
+  if (!response.ok) throw await httpError(response, 'the manifest was refused');
+  const body = (await response.json()) as { upload: { id: string } };
+  return body.upload.id;
 }
 
 export interface BackupOptions {
@@ -146,6 +169,13 @@ export async function backupPath(
       report();
     },
   });
+  // The manifest goes by its own route (a big tree's is larger than a GraphQL body may be), then the request.
+  const uploadId = await stageManifest(connection, {
+    datasetKey: options.datasetKey,
+    dataClass: options.dataClass ?? null,
+    kind: scanned.kind,
+    entries: scanned.entries,
+  });
   const data = await graphql<{ requestBackup: { id: string } }>(
     connection,
     'mutation($input: RequestBackupInput!) { requestBackup(input: $input) { id } }',
@@ -153,18 +183,8 @@ export async function backupPath(
       input: {
         datasetKey: options.datasetKey,
         dataClass: options.dataClass ?? null,
+        uploadId,
         ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
-        manifest: {
-          kind: scanned.kind === 'object' ? 'OBJECT' : 'TREE',
-          entries: scanned.entries.map((entry) => ({
-            path: entry.path,
-            mode: entry.mode,
-            mtime: entry.mtime,
-            size: entry.size,
-            sha256: entry.sha256,
-            chunks: entry.chunks.map(([hash, length]) => ({ hash, length })),
-          })),
-        },
       },
     },
   );

@@ -7,7 +7,7 @@ import express from 'express';
 import { putChunk } from './chunks.service.js';
 
 /** The caller of a chunk upload: a tenant identity whose roles allow sending chunks. */
-function chunkSender(principal: Principal | undefined): Principal {
+export function chunkSender(principal: Principal | undefined): Principal {
   if (principal === undefined) throw new DomainError('UNAUTHENTICATED', 'send Authorization: Bearer <API key>');
   if (principal.kind !== 'identity') {
     throw new DomainError('FORBIDDEN', "chunks belong to a tenant; send them with a tenant identity's API key");

@@ -162,8 +162,9 @@ export async function requestBackup(context: RequestContext, input: RequestBacku
 /**
  * Records a manifest as a complete chunked upload of the caller's, once it is valid, every chunk it names is held
  * by the tenant, and a scheme resolves for it (the scheme's primary space is its intake space). Returns its id.
+ * requestBackup takes a manifest inline; POST /manifests stages one too large for a GraphQL body the same way.
  */
-async function recordManifest(
+export async function recordManifest(
   context: RequestContext,
   subject: { id: string; externalId: string; groups: string[] },
   datasetKey: string,
