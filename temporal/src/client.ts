@@ -10,6 +10,14 @@ import {
   replicateNowSignal,
   workflowIdFor,
 } from './shared.js';
+import {
+  type ReplicaCheckResult,
+  SCRUB_SCHEDULER_WORKFLOW,
+  SCRUB_SCHEDULER_WORKFLOW_ID,
+  VERIFY_REPLICA_WORKFLOW,
+  type VerifyReplicaInput,
+  verifyWorkflowIdFor,
+} from './scrub-shared.js';
 
 export interface BackupClient {
   start(input: BackupWorkflowInput): Promise<void>;
@@ -19,6 +27,13 @@ export interface BackupClient {
   startRestore(input: RestoreWorkflowInput): Promise<void>;
   /** Ends the waits of the running workflow `workflowId`. */
   replicateNow(workflowId: string): Promise<void>;
+  /**
+   * Checks one committed copy now (verifyReplica) and answers with the state the check left it in; a check of the
+   * same replica already running is joined. A repair found necessary runs on after the answer.
+   */
+  verifyReplica(input: VerifyReplicaInput): Promise<ReplicaCheckResult>;
+  /** Starts the scrub scheduler unless it runs already. */
+  ensureScrubScheduler(): Promise<void>;
   /** Requests cancellation; false when no such workflow runs. */
   cancel(workflowId: string): Promise<boolean>;
   close(): Promise<void>;
@@ -54,6 +69,25 @@ export async function createBackupClient(options: {
     retry: (workflowId, input) => startOnce(RETRY_REPLICA_WORKFLOW, workflowId, input),
     startRestore: (input) =>
       startOnce(RESTORE_WORKFLOW, restoreWorkflowIdFor(input.tenantId, input.restoreJobId), input),
+    async verifyReplica(input) {
+      const handle = await client.workflow.start(VERIFY_REPLICA_WORKFLOW, {
+        taskQueue: options.taskQueue,
+        workflowId: verifyWorkflowIdFor(input.tenantId, input.replicaId),
+        args: [input],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      });
+      return (await handle.result()) as ReplicaCheckResult;
+    },
+    async ensureScrubScheduler() {
+      await client.workflow.start(SCRUB_SCHEDULER_WORKFLOW, {
+        taskQueue: options.taskQueue,
+        workflowId: SCRUB_SCHEDULER_WORKFLOW_ID,
+        args: [],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      });
+    },
     async replicateNow(workflowId) {
       await client.workflow.getHandle(workflowId).signal(replicateNowSignal);
     },

@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig, required } from '@echelon/config';
 import { warnIfRowSecurityBypassed, createDb } from '@echelon/db';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { createActivities } from './activities/index.js';
+import { createWorkerActivities } from './activities/index.js';
+import { createBackupClient } from './client.js';
 import { dueQueueOf, intakeQueueOf } from './shared.js';
 import { createBackupWorkers, runUntilSignalled } from './workers.js';
 
@@ -28,11 +29,13 @@ async function main(): Promise<void> {
     namespace: config.temporalNamespace,
     taskQueue: config.taskQueue,
     workflowsPath: path.join(here, 'workflows', 'index.ts'),
-    activities: createActivities({
+    activities: createWorkerActivities({
       db,
       copyRateLimit: config.copyRateLimit,
       secretKey: config.secretKey,
       s3PrivateEndpoints: config.s3PrivateEndpoints,
+      scrubBytesPerSecond: config.scrubBytesPerSecond,
+      scrubIntervalSeconds: config.scrubIntervalSeconds,
     }),
     activitySlots: config.workerActivitySlots,
     intakeSlots: config.workerIntakeSlots,
@@ -40,6 +43,20 @@ async function main(): Promise<void> {
   console.log(
     `worker polling task queues ${config.taskQueue}, ${intakeQueueOf(config.taskQueue)} and ${dueQueueOf(config.taskQueue)} on ${config.temporalAddress}`,
   );
+  if (config.scrubIntervalSeconds > 0) {
+    // The scheduler is a workflow: it keeps its timer in Temporal, so starting it from every worker is a no-op
+    // once one runs. A failure here must not keep the worker from its copies: the next worker start tries again.
+    try {
+      const scheduler = await createBackupClient({
+        address: required(config.temporalAddress, 'TEMPORAL_ADDRESS'),
+        namespace: config.temporalNamespace,
+        taskQueue: config.taskQueue,
+      });
+      await scheduler.ensureScrubScheduler().finally(() => scheduler.close());
+    } catch (error) {
+      console.error('worker: the scrub scheduler could not be started (the next worker start tries again):', error);
+    }
+  }
   try {
     await runUntilSignalled(workers, 'worker');
   } finally {

@@ -147,7 +147,10 @@ describe('a non-deterministic change to the workflow code', () => {
       const source = await readFile(path.join(WORKFLOWS_DIR, file), 'utf8');
       await writeFile(path.join(workflows, file), file === 'backup.ts' ? edit(source) : source);
     }
-    await writeFile(path.join(root, 'src', 'shared.ts'), await readFile(SHARED_PATH, 'utf8'));
+    // The modules beside the workflows that they import values from (names, workflow ids).
+    for (const shared of [SHARED_PATH, path.join(path.dirname(SHARED_PATH), 'scrub-shared.ts')]) {
+      await writeFile(path.join(root, 'src', path.basename(shared)), await readFile(shared, 'utf8'));
+    }
     return path.join(workflows, 'index.ts');
   }
 

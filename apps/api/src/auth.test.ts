@@ -32,6 +32,10 @@ describe('authorization rules', () => {
     expect(can('AUDITOR', 'job:request')).toBe(false);
     expect(can('AUDITOR', 'job:cancel')).toBe(false);
     expect(can('MEMBER', 'identity:read')).toBe(false);
+    expect(can('OPERATOR', 'replica:verify')).toBe(true);
+    expect(can('TENANT_ADMIN', 'replica:verify')).toBe(true);
+    expect(can('MEMBER', 'replica:verify')).toBe(false);
+    expect(can('AUDITOR', 'replica:verify')).toBe(false);
     expect(isMemberOnly(['MEMBER'])).toBe(true);
     expect(isMemberOnly(['MEMBER', 'OPERATOR'])).toBe(false);
     // A MEMBER sees its own identity's data only; any other tenant role sees everyone's.

@@ -13,6 +13,7 @@ export type Permission =
   | 'job:cancel'
   | 'job:expedite'
   | 'replica:retry'
+  | 'replica:verify'
   | 'tenant:read'
   | 'tenant:create'
   | 'identity:read'
@@ -39,6 +40,8 @@ export const PERMISSIONS: Record<Permission, readonly Role[]> = {
   'job:cancel': ['TENANT_ADMIN', 'OPERATOR', 'MEMBER'],
   'job:expedite': ['TENANT_ADMIN', 'OPERATOR', 'MEMBER'],
   'replica:retry': ['TENANT_ADMIN', 'OPERATOR', 'MEMBER'],
+  // Reads a whole copy back from its storage on demand: the people who run the storage, not every member.
+  'replica:verify': ['TENANT_ADMIN', 'OPERATOR'],
   'tenant:read': ['PLATFORM_ADMIN'],
   'tenant:create': ['PLATFORM_ADMIN'],
   'identity:read': ['PLATFORM_ADMIN', 'TENANT_ADMIN', 'OPERATOR', 'AUDITOR'],

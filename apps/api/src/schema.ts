@@ -13,6 +13,7 @@ import { IdentitiesResolver } from './modules/identities/index.js';
 import { JobsResolver } from './modules/jobs/index.js';
 import { PoliciesResolver } from './modules/policies/index.js';
 import { ProgressResolver } from './modules/progress/index.js';
+import { ReplicasResolver } from './modules/replicas/index.js';
 import { RestoresResolver } from './modules/restores/index.js';
 import { StorageResolver } from './modules/storage/index.js';
 import { TenantsResolver } from './modules/tenants/index.js';
@@ -36,6 +37,7 @@ export const RESOLVERS = [
   ProgressResolver,
   RestoresResolver,
   ChunksResolver,
+  ReplicasResolver,
 ] as const;
 
 export async function buildEchelonSchema(options: { emit?: boolean } = {}): Promise<GraphQLSchema> {

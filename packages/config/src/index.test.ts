@@ -51,6 +51,18 @@ describe('loadConfig', () => {
   });
 });
 
+describe('scrub settings', () => {
+  it('default to 32 MiB/s once a day, read both, and refuse a rate of 0 or a negative interval', () => {
+    expect(loadConfig({}).scrubBytesPerSecond).toBe(32 * 1024 * 1024);
+    expect(loadConfig({}).scrubIntervalSeconds).toBe(86_400);
+    const config = loadConfig({ ECHELON_SCRUB_BYTES_PER_SECOND: '1048576', ECHELON_SCRUB_INTERVAL_SECONDS: '0' });
+    expect(config.scrubBytesPerSecond).toBe(1_048_576);
+    expect(config.scrubIntervalSeconds).toBe(0);
+    expect(() => loadConfig({ ECHELON_SCRUB_BYTES_PER_SECOND: '0' })).toThrow(/ECHELON_SCRUB_BYTES_PER_SECOND/);
+    expect(() => loadConfig({ ECHELON_SCRUB_INTERVAL_SECONDS: '-5' })).toThrow(/ECHELON_SCRUB_INTERVAL_SECONDS/);
+  });
+});
+
 describe('hardening settings', () => {
   it('default to this machine only, no forwarded headers, storage under the data directory', () => {
     const config = loadConfig({ ECHELON_DATA_DIR: '/srv/echelon' });

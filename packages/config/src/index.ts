@@ -93,6 +93,13 @@ const ENV_SCHEMA = z.object({
   ECHELON_QUERY_MAX_DEPTH: positiveInt(12, 100),
   ECHELON_QUERY_MAX_ALIASES: positiveInt(30, 1000),
   ECHELON_EXPENSIVE_PER_MINUTE: positiveInt(30),
+  ECHELON_SCRUB_BYTES_PER_SECOND: positiveInt(32 * 1024 * 1024),
+  ECHELON_SCRUB_INTERVAL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(365 * 24 * 3600)
+    .default(24 * 3600),
 });
 
 /** Absolute paths only: a relative root would depend on each process's working directory. */
@@ -176,6 +183,16 @@ export interface EchelonConfig {
   queryLimits: { maxCost: number; maxDepth: number; maxAliases: number };
   /** Calls of an expensive field (verifyAuditChain, previews) one API key may make per minute. */
   expensivePerMinute: number;
+  /**
+   * How fast a scrub re-reads one storage system's chunks (ECHELON_SCRUB_BYTES_PER_SECOND, default 32 MiB/s), so it
+   * never crowds out backups and restores on the same disk or link.
+   */
+  scrubBytesPerSecond: number;
+  /**
+   * A storage system's scrub pass starts at most this often (ECHELON_SCRUB_INTERVAL_SECONDS, default one day);
+   * 0 turns the scheduled scrub off (verifyReplica still checks on demand).
+   */
+  scrubIntervalSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -230,6 +247,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EchelonConfig 
       maxAliases: e.ECHELON_QUERY_MAX_ALIASES,
     },
     expensivePerMinute: e.ECHELON_EXPENSIVE_PER_MINUTE,
+    scrubBytesPerSecond: e.ECHELON_SCRUB_BYTES_PER_SECOND,
+    scrubIntervalSeconds: e.ECHELON_SCRUB_INTERVAL_SECONDS,
   };
 }
 

@@ -17,3 +17,4 @@ export * from './repositories/chunks.js';
 export * from './repositories/replica-chunks.js';
 export * from './repositories/sessions.js';
 export * from './repositories/restore-chunks.js';
+export * from './repositories/scrub.js';

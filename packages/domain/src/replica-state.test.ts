@@ -9,7 +9,9 @@ import {
   canTransitionJob,
   canTransitionReplica,
   finalJobStatus,
+  isReadableReplicaStatus,
   isTerminalReplicaStatus,
+  isVerifiedReplicaStatus,
   jobOutcome,
   REPLICA_STATUSES,
   type ReplicaStatus,
@@ -40,6 +42,9 @@ const ALLOWED_REPLICA = new Set<string>([
   'WAITING→SKIPPED',
   // retryReplica
   'FAILED→COPYING',
+  // a scrub or verifyReplica found a verified copy damaged; the repair put every bad chunk back
+  'COMPLETED→DEGRADED',
+  'DEGRADED→COMPLETED',
 ]);
 
 const ALLOWED_JOB = new Set<string>([
@@ -82,8 +87,8 @@ describe('replica transitions', () => {
     }
   });
 
-  it('never completes without verifying', () => {
-    for (const from of REPLICA_STATUSES.filter((s) => s !== 'VERIFYING')) {
+  it('never completes without verifying (a repair verifies every chunk it puts back)', () => {
+    for (const from of REPLICA_STATUSES.filter((s) => s !== 'VERIFYING' && s !== 'DEGRADED')) {
       expect(canTransitionReplica(from, 'COMPLETED')).toBe(false);
     }
     expect(() => assertReplicaTransition('COPYING', 'COMPLETED')).toThrow(DomainError);
@@ -97,8 +102,14 @@ describe('replica transitions', () => {
     expect(REPLICA_STATUSES.filter((to) => canTransitionReplica('FAILED', to))).toEqual(['COPYING']);
   });
 
-  it('COMPLETED, SKIPPED and CANCELLED are final', () => {
-    for (const from of ['COMPLETED', 'SKIPPED', 'CANCELLED'] as const) {
+  it('leaves COMPLETED only for DEGRADED, and DEGRADED only for COMPLETED (never the copy or retry path)', () => {
+    expect(REPLICA_STATUSES.filter((to) => canTransitionReplica('COMPLETED', to))).toEqual(['DEGRADED']);
+    expect(REPLICA_STATUSES.filter((to) => canTransitionReplica('DEGRADED', to))).toEqual(['COMPLETED']);
+    expect(REPLICA_STATUSES.filter((from) => canTransitionReplica(from, 'DEGRADED'))).toEqual(['COMPLETED']);
+  });
+
+  it('SKIPPED and CANCELLED are final', () => {
+    for (const from of ['SKIPPED', 'CANCELLED'] as const) {
       for (const to of REPLICA_STATUSES) {
         expect(canTransitionReplica(from, to)).toBe(false);
         expect(() => assertReplicaTransition(from, to)).toThrow(expect.objectContaining({ code: 'CONFLICT' }));
@@ -106,8 +117,19 @@ describe('replica transitions', () => {
     }
   });
 
-  it('terminal statuses are COMPLETED, FAILED, SKIPPED and CANCELLED', () => {
-    expect(REPLICA_STATUSES.filter(isTerminalReplicaStatus)).toEqual(['COMPLETED', 'FAILED', 'SKIPPED', 'CANCELLED']);
+  it('terminal statuses (no copy in flight) are COMPLETED, FAILED, SKIPPED, CANCELLED and DEGRADED', () => {
+    expect(REPLICA_STATUSES.filter(isTerminalReplicaStatus)).toEqual([
+      'COMPLETED',
+      'FAILED',
+      'SKIPPED',
+      'CANCELLED',
+      'DEGRADED',
+    ]);
+  });
+
+  it('counts only COMPLETED as verified, and COMPLETED or DEGRADED as readable', () => {
+    expect(REPLICA_STATUSES.filter(isVerifiedReplicaStatus)).toEqual(['COMPLETED']);
+    expect(REPLICA_STATUSES.filter(isReadableReplicaStatus)).toEqual(['COMPLETED', 'DEGRADED']);
   });
 
   it('every in-flight status can be cancelled', () => {
@@ -204,7 +226,7 @@ describe('finalJobStatus', () => {
 });
 
 describe('finalJobStatus properties', () => {
-  const terminal: ReplicaStatus[] = ['COMPLETED', 'FAILED', 'SKIPPED', 'CANCELLED'];
+  const terminal: ReplicaStatus[] = ['COMPLETED', 'FAILED', 'SKIPPED', 'CANCELLED', 'DEGRADED'];
   const terminalArb = fc.constantFrom(...terminal);
   const jobArb = fc
     .tuple(terminalArb, fc.array(terminalArb, { maxLength: 6 }))
@@ -237,7 +259,7 @@ describe('finalJobStatus properties', () => {
         const expected: BackupJobStatus =
           primary === 'CANCELLED'
             ? 'CANCELLED'
-            : primary !== 'COMPLETED'
+            : primary !== 'COMPLETED' && primary !== 'DEGRADED'
               ? 'FAILED'
               : secondaries.includes('CANCELLED')
                 ? 'CANCELLED'
@@ -252,8 +274,8 @@ describe('finalJobStatus properties', () => {
   it('is COMPLETED exactly when the primary completed and every secondary completed or was skipped', () => {
     fc.assert(
       fc.property(jobArb, (rows) => {
-        const isClean =
-          rows[0]?.status === 'COMPLETED' && rows.every((r) => r.status === 'COMPLETED' || r.status === 'SKIPPED');
+        const written = (status: ReplicaStatus | undefined) => status === 'COMPLETED' || status === 'DEGRADED';
+        const isClean = written(rows[0]?.status) && rows.every((r) => written(r.status) || r.status === 'SKIPPED');
         expect(finalJobStatus(rows) === 'COMPLETED').toBe(isClean);
       }),
     );
@@ -287,6 +309,15 @@ describe('jobOutcome with a minimum of verified copies', () => {
       reason: null,
     });
     expect(jobOutcome(replicas('COMPLETED', 'SKIPPED'), 1)).toEqual({ status: 'COMPLETED', reason: null });
+  });
+
+  it('does not count a DEGRADED copy as verified, nor fail the job for a DEGRADED primary', () => {
+    expect(jobOutcome(replicas('DEGRADED', 'COMPLETED'), 1)).toEqual({ status: 'COMPLETED', reason: null });
+    expect(jobOutcome(replicas('DEGRADED', 'COMPLETED'), 2)).toEqual({
+      status: 'FAILED',
+      reason: 'only 1 verified copy; the policy requires at least 2',
+    });
+    expect(jobOutcome(replicas('COMPLETED', 'DEGRADED', 'FAILED'), 1).status).toBe('PARTIAL');
   });
 
   it('reports the primary failure and cancellation in words', () => {

@@ -9,22 +9,33 @@ export const REPLICA_STATUSES = [
   'FAILED',
   'SKIPPED',
   'CANCELLED',
+  'DEGRADED',
 ] as const;
 export type ReplicaStatus = (typeof REPLICA_STATUSES)[number];
 
 export const BACKUP_JOB_STATUSES = ['PENDING', 'RUNNING', 'COMPLETED', 'PARTIAL', 'FAILED', 'CANCELLED'] as const;
 export type BackupJobStatus = (typeof BACKUP_JOB_STATUSES)[number];
 
-/** Allowed replica transitions; FAILED → COPYING happens only through retryReplica. */
+/**
+ * Allowed replica transitions; FAILED → COPYING happens only through retryReplica.
+ *
+ * DEGRADED is a verified copy that a scrub or verifyReplica later found damaged (a chunk missing or corrupt, or its
+ * manifest unreadable). It is entered only from COMPLETED and left only to COMPLETED, once the repair put every bad
+ * chunk back. It never goes to COPYING or FAILED: a repair adds chunks beside a committed manifest and never makes
+ * the copy unreadable or in flight, and a replica whose chunks are lost everywhere stays DEGRADED (its lastError
+ * names them) instead of entering the retry path, which could not help. Repeating DEGRADED (more damage found) is a
+ * repeated state, as the repository allows for every state but COPYING.
+ */
 const REPLICA_TRANSITIONS: Record<ReplicaStatus, readonly ReplicaStatus[]> = {
   PLANNED: ['WAITING', 'COPYING', 'SKIPPED', 'CANCELLED'],
   WAITING: ['COPYING', 'FAILED', 'CANCELLED', 'SKIPPED'],
   COPYING: ['COPYING', 'VERIFYING', 'FAILED', 'CANCELLED'],
   VERIFYING: ['COMPLETED', 'COPYING', 'FAILED', 'CANCELLED'],
-  COMPLETED: [],
+  COMPLETED: ['DEGRADED'],
   FAILED: ['COPYING'],
   SKIPPED: [],
   CANCELLED: [],
+  DEGRADED: ['COMPLETED'],
 };
 
 const JOB_TRANSITIONS: Record<BackupJobStatus, readonly BackupJobStatus[]> = {
@@ -55,17 +66,33 @@ export function assertJobTransition(from: BackupJobStatus, to: BackupJobStatus):
   }
 }
 
+/** No copy is in flight: the replica's attempt has ended (a DEGRADED copy was written and awaits repair). */
 export const isTerminalReplicaStatus = (status: ReplicaStatus): boolean =>
-  status === 'COMPLETED' || status === 'FAILED' || status === 'SKIPPED' || status === 'CANCELLED';
+  status === 'COMPLETED' ||
+  status === 'FAILED' ||
+  status === 'SKIPPED' ||
+  status === 'CANCELLED' ||
+  status === 'DEGRADED';
+
+/** A verified copy: it counts towards the policy's copies. A DEGRADED copy does not until it is repaired. */
+export const isVerifiedReplicaStatus = (status: ReplicaStatus): boolean => status === 'COMPLETED';
+
+/**
+ * A copy a restore may read chunk by chunk: a verified one, or a DEGRADED one whose good chunks still serve (a
+ * restore reads its bad ones from another copy).
+ */
+export const isReadableReplicaStatus = (status: ReplicaStatus): boolean =>
+  status === 'COMPLETED' || status === 'DEGRADED';
 
 /**
  * The job's outcome once no replica is in flight: FAILED when the primary did not complete, PARTIAL when a
- * secondary failed, COMPLETED otherwise (skipped candidates are recorded, not failures).
+ * secondary failed, COMPLETED otherwise (skipped candidates are recorded, not failures). A primary found DEGRADED
+ * after it completed was written: the job did not fail for it (its verified copies are counted by `jobOutcome`).
  */
 export function finalJobStatus(replicas: readonly { order: number; status: ReplicaStatus }[]): BackupJobStatus {
   const primary = replicas.find((replica) => replica.order === 0);
   if (primary === undefined || primary.status === 'CANCELLED') return primary ? 'CANCELLED' : 'FAILED';
-  if (primary.status !== 'COMPLETED') return 'FAILED';
+  if (!isReadableReplicaStatus(primary.status)) return 'FAILED';
   if (replicas.some((replica) => replica.status === 'CANCELLED')) return 'CANCELLED';
   if (replicas.some((replica) => replica.status === 'FAILED')) return 'PARTIAL';
   return 'COMPLETED';
@@ -86,7 +113,7 @@ export function jobOutcome(
   minCopies: number,
 ): JobOutcome {
   const status = finalJobStatus(replicas);
-  const verified = replicas.filter((replica) => replica.status === 'COMPLETED').length;
+  const verified = replicas.filter((replica) => isVerifiedReplicaStatus(replica.status)).length;
   if (status === 'CANCELLED') return { status, reason: 'cancelled on request' };
   if (status === 'FAILED') {
     const primary = replicas.find((replica) => replica.order === 0);

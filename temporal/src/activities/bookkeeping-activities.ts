@@ -85,6 +85,8 @@ export function createBookkeepingActivities(env: ActivityEnv) {
         const replicas = await listReplicas(as(input.tenantId), input.tenantId, input.jobId);
         const replica = replicas.find((candidate) => candidate.order === input.order);
         if (replica === undefined || replica.status === 'FAILED' || replica.status === 'COMPLETED') return;
+        // Written and verified, then found damaged: the scrub's repair is its way back, not a failure of the copy.
+        if (replica.status === 'DEGRADED') return;
         if (replica.status === 'SKIPPED' || replica.status === 'CANCELLED') return;
         if (replica.status === 'PLANNED') {
           await transitionReplica(as(input.tenantId), {

@@ -10,7 +10,7 @@ import {
   type VersionIntake,
   type WorkJob,
 } from '@echelon/db';
-import { DomainError, orderSecondaries, type ResolvedScheme } from '@echelon/domain';
+import { DomainError, isReadableReplicaStatus, orderSecondaries, type ResolvedScheme } from '@echelon/domain';
 import type { BackupWorkflowInput, CopyResult } from '../shared.js';
 import { type ActivityEnv, guarded } from './activity-support.js';
 import { handOver } from './bookkeeping-activities.js';
@@ -42,7 +42,8 @@ export function createCopyActivities(env: ActivityEnv) {
         const intake = await intakeOf(env, job);
         const upload = intake?.upload ?? null;
         const chunked = chunkedVersionOf(intake);
-        if (primary.status !== 'COMPLETED') {
+        // A DEGRADED primary was written and verified before a scrub found it damaged: its repair is the scrub's.
+        if (!isReadableReplicaStatus(primary.status)) {
           if (chunked !== null) {
             // The intake stored the chunks in its space (often the primary's own: then nothing is copied).
             await copyChunks(env, {
@@ -91,7 +92,7 @@ export function createCopyActivities(env: ActivityEnv) {
         let job = loaded;
         const current = env.replicaAt(job, input.order);
         const alreadyDispatched =
-          current !== undefined && ['COPYING', 'VERIFYING', 'COMPLETED', 'FAILED'].includes(current.status);
+          current !== undefined && ['COPYING', 'VERIFYING', 'COMPLETED', 'FAILED', 'DEGRADED'].includes(current.status);
         if (!alreadyDispatched) {
           const remaining = job.replicas.filter(
             (replica) => replica.order >= input.order && (replica.status === 'PLANNED' || replica.status === 'WAITING'),
@@ -139,11 +140,13 @@ export function createCopyActivities(env: ActivityEnv) {
         const replica = env.replicaAt(job, input.order);
         if (replica === undefined) return { hasReplica: false };
         const primary = env.replicaAt(job, 0);
-        if (primary === undefined || primary.status !== 'COMPLETED' || primary.spaceId === null) {
+        if (primary === undefined || !isReadableReplicaStatus(primary.status) || primary.spaceId === null) {
           throw new DomainError('CONFLICT', `the primary of job ${input.jobId} is not complete`);
         }
         const notBefore = input.notBefore ? new Date(input.notBefore) : null;
         const chunked = chunkedVersionOf(await intakeOf(env, job));
+        // Copied and verified already, then found damaged: the scrub repairs it, this attempt has nothing to do.
+        if (replica.status === 'DEGRADED') return handOver(env, input, job, input.order, input.handOver === true);
         if (chunked !== null) {
           if (primary.manifestId === null) {
             throw new DomainError('CONFLICT', `the primary of job ${input.jobId} has no committed manifest`);

@@ -21,10 +21,14 @@ type Verdict = { isUsable: true } | { isUsable: false; problem: string };
 
 const describeError = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
-/** The order a restore tries copies in (healthiest first), with each copy's label for messages. */
+/**
+ * The order a restore tries copies in (healthiest first, a DEGRADED copy after every verified one), with each copy's
+ * label for messages.
+ */
 function candidatesOf<
   T extends {
     id: string;
+    status: string;
     role: 'PRIMARY' | 'SECONDARY';
     order: number;
     completedAt: Date | null;
@@ -40,10 +44,12 @@ function candidatesOf<
       storageHealthy: replica.storageSystem.healthy,
       completedAt: replica.completedAt ?? new Date(0),
     })),
-  ).map((candidate) => {
-    const replica = byId.get(candidate.replicaId) as T;
-    return { replica, label: `the ${replica.role.toLowerCase()} copy on ${replica.storageSystem.name}` };
-  });
+  )
+    .map((candidate) => {
+      const replica = byId.get(candidate.replicaId) as T;
+      return { replica, label: `the ${replica.role.toLowerCase()} copy on ${replica.storageSystem.name}` };
+    })
+    .sort((a, b) => Number(a.replica.status === 'DEGRADED') - Number(b.replica.status === 'DEGRADED'));
 }
 
 /** A restore's work: pick the copy to serve, then record it (or why there is none). */

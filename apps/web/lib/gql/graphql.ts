@@ -72,6 +72,8 @@ export type ReplicaStatus =
   | 'CANCELLED'
   | 'COMPLETED'
   | 'COPYING'
+  /** verified once, then found damaged by a scrub or verifyReplica; not a verified copy until repaired, but restores still read its good chunks */
+  | 'DEGRADED'
   | 'FAILED'
   | 'PLANNED'
   | 'SKIPPED'

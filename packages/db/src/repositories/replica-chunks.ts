@@ -47,7 +47,10 @@ export async function getVersionIntake(
   };
 }
 
-/** A replica a chunked restore may read: COMPLETED with a committed manifest, with its space and storage system. */
+/**
+ * A replica a chunked restore may read: COMPLETED, or DEGRADED (its good chunks serve, its bad ones are read from
+ * another copy), with a committed manifest, its space and its storage system.
+ */
 export type ChunkedRestoreSource = Prisma.ReplicaGetPayload<{ include: { space: true; storageSystem: true } }> & {
   manifestId: string;
 };
@@ -61,7 +64,7 @@ export async function chunkedRestoreSources(
   const replicas = await db.replica.findMany({
     where: {
       tenantId,
-      status: 'COMPLETED',
+      status: { in: ['COMPLETED', 'DEGRADED'] },
       checksum: { not: null },
       manifestId: { not: null },
       job: { datasetVersionId },

@@ -20,8 +20,17 @@ export enum ReplicaStatusEnum {
   FAILED = 'FAILED',
   SKIPPED = 'SKIPPED',
   CANCELLED = 'CANCELLED',
+  DEGRADED = 'DEGRADED',
 }
-registerEnumType(ReplicaStatusEnum, { name: 'ReplicaStatus' });
+registerEnumType(ReplicaStatusEnum, {
+  name: 'ReplicaStatus',
+  valuesConfig: {
+    DEGRADED: {
+      description:
+        'verified once, then found damaged by a scrub or verifyReplica; not a verified copy until repaired, but restores still read its good chunks',
+    },
+  },
+});
 
 export enum BackupJobStatusEnum {
   PENDING = 'PENDING',

@@ -1,0 +1,2 @@
+export * from './replicas.resolver.js';
+export * from './replicas.service.js';
