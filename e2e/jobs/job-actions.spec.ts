@@ -80,7 +80,9 @@ test.describe('acting on a backup job from the console', () => {
     await expect(page.getByTestId('job-status-reason')).toContainText('secondary #2 failed');
     const failed = replica(page, 2);
     await expect(failed).toHaveAttribute('data-status', 'FAILED');
-    await expect(failed.getByTestId('replica-error')).toContainText('cannot write');
+    // In plain words, naming the storage as the tenant knows it, never a path on the worker's host (#14).
+    await expect(failed.getByTestId('replica-error')).toContainText('cannot write to small-nas/shelf');
+    await expect(failed.getByTestId('replica-error')).not.toContainText(tenant.storageRoot);
 
     await rm(shelf, { force: true });
     await mkdir(shelf);

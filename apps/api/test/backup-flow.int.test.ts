@@ -1,7 +1,6 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { seedTenant, type SeededTenant } from '@echelon/db';
-import { objectKeyFor } from '@echelon/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   collect,
@@ -14,6 +13,7 @@ import {
   uploadBytes,
   wsClient,
 } from '@echelon/stack';
+import { expectChunkedReplica, filesUnder, isPartialWrite } from './chunked-layout.js';
 
 const MIB = 1024 * 1024;
 const DELAY_SECONDS = 2;
@@ -245,20 +245,26 @@ describe('one backup end to end (real PostgreSQL, Temporal dev server, worker, A
       expect(started - scheduled).toBeLessThan(5000);
     }
 
-    // The bytes on disk: every copy is whole and verified, no temporary file is left behind.
-    const dataset = await env.db.dataset.findFirstOrThrow({
-      where: { tenantId: tenant.tenant.id, key: 'finance/ledger' },
-    });
-    const key = objectKeyFor({ tenantId: tenant.tenant.id, datasetId: dataset.id, version: 1 });
+    // The bytes on storage: every copy a committed manifest and its chunks, each verified, in its own space, and
+    // nothing half-written left beside them.
     for (const replica of replicas) {
-      const root = path.join(env.dataDir, 'storage', replica.storageSystem.name, replica.space?.name ?? '');
-      const file = path.join(root, key);
-      expect(sha256(await readFile(file))).toBe(checksum);
-      expect((await readdir(path.dirname(file))).filter((name) => name !== 'data')).toEqual([]);
+      const files = await expectChunkedReplica(env.db, {
+        tenantId: tenant.tenant.id,
+        replicaId: replica.id,
+        datasetKey: 'finance/ledger',
+        version: 1,
+        bytes: data,
+      });
+      const onDisk = await filesUnder(files.tenantDir);
+      expect(onDisk.filter(isPartialWrite), `partial writes on ${replica.storageSystem.name}`).toEqual([]);
+      expect(onDisk.sort()).toEqual([files.manifestFile, ...files.chunkFiles].sort());
     }
-    // The staged upload is released once the primary holds the data.
+    // Nothing of the upload was staged on the API host: tus streamed it into the primary's space.
     const upload = await env.db.upload.findUniqueOrThrow({ where: { id: uploadId } });
-    await expect(readFile(upload.stagingPath ?? '')).rejects.toThrow();
+    expect(upload.stagingPath).toBeNull();
+    expect(upload.intakeSpaceId).toBe(replicas[0]?.space?.id);
+    const staged = await readdir(env.stack.config.stagingDir).catch(() => [] as string[]);
+    expect(staged.filter((file) => file.startsWith(uploadId))).toEqual([]);
   }, 180_000);
 
   it('lists the job and replays events after a given id without duplicates', async () => {

@@ -300,7 +300,11 @@ describe('chunked copies (real stack: embedded PostgreSQL, Temporal dev server, 
     expect(fallback.status, fallback.lastError ?? '').toBe('COMPLETED');
     expect(fallback.fromReplicaId).not.toBe(chosen?.id);
     expect(fallback.lastError).toContain(chosenSpace.name);
-    expect(fallback.lastError).toContain('checksum mismatch');
+    expect(fallback.lastError).toContain(
+      `the ${chosen?.role.toLowerCase()} copy on ${chosenSpace.name} does not verify`,
+    );
+    expect(fallback.lastError).toContain(`not the ${chosen?.manifestId} it committed`);
+    expect(fallback.lastError).not.toContain(env.dataDir);
   }, 240_000);
 
   it('a tree of files is copied as one manifest naming each file', async () => {

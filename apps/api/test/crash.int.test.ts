@@ -1,4 +1,4 @@
-import { readdir, readFile, readlink, realpath } from 'node:fs/promises';
+import { readFile, readlink, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { seedTenant, type SeededTenant, type StorageSeed } from '@echelon/db';
 import {
@@ -12,14 +12,16 @@ import {
   wsClient,
 } from '@echelon/stack';
 import { PROGRESS_INTERVAL_MS } from '@echelon/temporal';
-import { objectKeyFor } from '@echelon/storage';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectChunkedReplica, filesUnder, isPartialWrite } from './chunked-layout.js';
 
 const MIB = 1024 * 1024;
-/** Slow enough that a copy of a few MiB can be interrupted half-way. */
+/**
+ * Slow enough that a copy of a few MiB can be interrupted half-way. The primary copies nothing (the tus intake
+ * stored the chunks in its space), so every copy interrupted here is a secondary's.
+ */
 const COPY_RATE_LIMIT = 4 * MIB;
-const TEMP_MARKER = '.echelon-partial-';
 
 const STORAGE: StorageSeed[] = [
   { name: 'primary-ssd', spaces: [{ name: 'fast', capacityBytes: 256 * MIB }] },
@@ -88,18 +90,6 @@ async function poll<T>(what: string, probe: () => Promise<T | undefined>, timeou
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-}
-
-/** Every file under `dir`, as absolute paths. */
-async function filesUnder(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true });
-  const nested = await Promise.all(
-    entries.map((entry) => {
-      const full = path.join(dir, entry.name);
-      return entry.isDirectory() ? filesUnder(full) : Promise.resolve([full]);
-    }),
-  );
-  return nested.flat();
 }
 
 /**
@@ -241,11 +231,19 @@ describe('crashes and restarts in the middle of a backup (real stack, kill -9)',
     );
 
   /**
-   * The job completed with every replica verified: checksums and bytes in the database, exactly one object per
-   * replica on disk with the data's sha256 and nothing else under the tenant's storage root (no duplicate, no
-   * `.echelon-partial-*` left by a killed writer), and each space's usedBytes counting each copy once.
+   * The job completed with every replica verified: checksums and bytes in the database; on disk, each replica's
+   * committed manifest and the chunks it names, verified, in the replica's own space, and nothing else under the
+   * tenant's storage root (no stray chunk, no half-written manifest, and no partial chunk unless a writer was
+   * killed, whose `.partial/` file is never a chunk); each space's usedBytes counting each chunk once, and no
+   * reservation left open.
    */
-  async function expectVerified(seeded: SeededTenant, job: Job, data: Buffer, copies: number): Promise<void> {
+  async function expectVerified(
+    seeded: SeededTenant,
+    job: Job,
+    data: Buffer,
+    copies: number,
+    { killedWriter = false }: { killedWriter?: boolean } = {},
+  ): Promise<void> {
     const checksum = sha256(data);
     expect(job.status, JSON.stringify(job)).toBe('COMPLETED');
     expect(job.statusReason).toBeNull();
@@ -259,68 +257,95 @@ describe('crashes and restarts in the middle of a backup (real stack, kill -9)',
     const version = await env.db.datasetVersion.findFirstOrThrow({
       where: { tenantId: seeded.tenant.id, dataset: { key: 'crash/data' } },
     });
-    const key = objectKeyFor({ tenantId: seeded.tenant.id, datasetId: version.datasetId, version: version.number });
-    const root = storageRootOf(seeded);
-    const expectedFiles = job.replicas.map((replica) =>
-      path.join(root, replica.storageSystem.name, replica.space?.name ?? '<no space>', key),
-    );
-    const files = await filesUnder(root);
-    const isTemporary = (file: string) => path.basename(file).startsWith(TEMP_MARKER);
-    // Soft, so that the checks below still report on the committed objects.
-    expect.soft(files.filter(isTemporary), 'temporary data left behind under the storage root').toEqual([]);
-    const objects = files.filter((file) => !isTemporary(file));
-    expect(objects.sort()).toEqual([...expectedFiles].sort());
-    for (const file of objects) expect(sha256(await readFile(file)), file).toBe(checksum);
+    const expectedFiles: string[] = [];
+    for (const replica of job.replicas) {
+      const files = await expectChunkedReplica(env.db, {
+        tenantId: seeded.tenant.id,
+        replicaId: replica.id,
+        datasetKey: 'crash/data',
+        version: version.number,
+        bytes: data,
+      });
+      expectedFiles.push(files.manifestFile, ...files.chunkFiles);
+    }
+    const files = await filesUnder(storageRootOf(seeded));
+    const partial = files.filter(isPartialWrite);
+    if (!killedWriter) expect.soft(partial, 'partial writes left under the storage root').toEqual([]);
+    for (const file of partial) expect(file.split(path.sep), file).toContain('.partial');
+    expect(files.filter((file) => !isPartialWrite(file)).sort()).toEqual([...expectedFiles].sort());
 
     const spaces = await env.db.backupSpace.findMany({ where: { tenantId: seeded.tenant.id } });
-    const replicas = await replicasInDb(job.id);
     for (const space of spaces) {
       const holding = job.replicas.filter((replica) => replica.space?.id === space.id).length;
+      const indexed = await env.db.storedChunk.aggregate({ where: { spaceId: space.id }, _sum: { length: true } });
       expect(Number(space.usedBytes), `usedBytes of space ${space.name}`).toBe(holding * data.length);
+      expect(indexed._sum.length ?? 0, `chunk bytes indexed in space ${space.name}`).toBe(holding * data.length);
     }
-    for (const replica of replicas) expect(Number(replica.reservedBytes)).toBe(data.length);
+    // A committed chunked copy gives its reservation back: the index counts what it wrote.
+    for (const replica of await replicasInDb(job.id)) expect(Number(replica.reservedBytes)).toBe(0);
   }
 
-  /** Waits until the primary is being written: COPYING, with bytes landed. */
-  const primaryCopying = (jobId: string) =>
-    poll('the primary copying', async () => {
-      const primary = (await replicasInDb(jobId)).find((replica) => replica.order === 0);
-      return primary?.status === 'COPYING' && primary.bytesCopied > 0n ? primary : undefined;
+  /** Waits until the replica at `order` is moving bytes: COPYING, with progress recorded. */
+  const copying = (jobId: string, order: number) =>
+    poll(`replica ${order} copying`, async () => {
+      const replica = (await replicasInDb(jobId)).find((candidate) => candidate.order === order);
+      return replica?.status === 'COPYING' && replica.bytesCopied > 0n ? replica : undefined;
     });
 
+  /** The chunk directory of the tenant in the space a replica was given. */
+  const chunkDirOf = (seeded: SeededTenant, spaceId: string | null) => {
+    const system = seeded.storageSystems.find((candidate) => candidate.spaces.some((space) => space.id === spaceId));
+    const space = system?.spaces.find((candidate) => candidate.id === spaceId);
+    if (system === undefined || space === undefined) throw new Error(`space ${spaceId} is not the tenant's`);
+    return path.join(storageRootOf(seeded), system.name, space.name, 'tenants', seeded.tenant.id, 'chunks');
+  };
+
   /**
-   * Resolves once the primary copy in flight has ended: its temporary file is gone. While the database is down
-   * that can only be a failure, since the copy must record VERIFYING before it commits the object.
+   * Resolves once the copy writing into `chunkDir` has stopped: no chunk (nor partial write) has landed there for
+   * 2 s, where a copy at COPY_RATE_LIMIT lands one every quarter second or so. While the database is down that can
+   * only be a failed attempt: the copy records each batch of chunks it flushed, and VERIFYING before it commits.
    */
-  async function attemptEnded(seeded: SeededTenant): Promise<void> {
-    const primaryDir = path.join(storageRootOf(seeded), 'primary-ssd', 'fast');
+  async function attemptEnded(chunkDir: string): Promise<void> {
+    let seen = -1;
+    let since = Date.now();
     await poll(
       'the interrupted copy attempt ended',
-      async () =>
-        (await filesUnder(primaryDir)).some((file) => path.basename(file).startsWith(TEMP_MARKER)) ? undefined : true,
+      async () => {
+        const count = (await filesUnder(chunkDir)).length;
+        if (count !== seen) {
+          seen = count;
+          since = Date.now();
+          return undefined;
+        }
+        return Date.now() - since >= 2000 ? true : undefined;
+      },
       30_000,
     );
   }
 
-  it('kill -9 of the worker mid-copy of the primary: the copy is retried and every replica verified', async () => {
+  it('kill -9 of the worker mid-copy of a secondary: the copy is retried and every replica verified', async () => {
     const seeded = await tenant({ copies: 3, delaySeconds: 1 });
-    const data = randomData(8 * MIB);
+    // 4 s of copying per secondary at COPY_RATE_LIMIT.
+    const data = randomData(16 * MIB);
     const requested = await requestBackup(seeded, data);
-    const primaryId = requested.replicas.find((replica) => replica.order === 0)?.id;
-    await primaryCopying(requested.id);
+    const interrupted = await copying(requested.id, 1);
     const worker = env.stack.processes.get('worker') as ServiceProcess;
     await killHard(worker, 'worker.ts');
-    const atKill = (await replicasInDb(requested.id)).find((replica) => replica.id === primaryId);
+    const atKill = (await replicasInDb(requested.id)).find((replica) => replica.id === interrupted.id);
     expect(atKill?.status).toBe('COPYING');
     expect(Number(atKill?.bytesCopied)).toBeLessThan(data.length);
 
     await env.stack.startService('worker');
     const job = await waitForFinish(seeded, requested.id);
-    await expectVerified(seeded, job, data, 3);
+    await expectVerified(seeded, job, data, 3, { killedWriter: true });
     const byOrder = [...job.replicas].sort((a, b) => a.order - b.order);
-    // The interrupted attempt counts; the copy was made again from the start, once.
-    expect(byOrder.map((replica) => replica.attempts)).toEqual([2, 1, 1]);
-    const events = await env.db.replicaEvent.findMany({ where: { replicaId: primaryId }, orderBy: { id: 'asc' } });
+    // The interrupted attempt counts; the copy was made again (from the chunks it had recorded), once.
+    expect(byOrder.map((replica) => replica.attempts)).toEqual([1, 2, 1]);
+    expect(byOrder[1]?.id).toBe(interrupted.id);
+    const events = await env.db.replicaEvent.findMany({
+      where: { replicaId: interrupted.id },
+      orderBy: { id: 'asc' },
+    });
     expect(events.filter((event) => event.status === 'COMPLETED')).toHaveLength(1);
     expect(events.some((event) => event.status === 'COPYING' && event.message?.startsWith('attempt 2:'))).toBe(true);
   });
@@ -372,15 +397,21 @@ describe('crashes and restarts in the middle of a backup (real stack, kill -9)',
 
   it('kill -9 of the API mid-job: the worker finishes it, and a resubscriber gets every event exactly once', async () => {
     const seeded = await tenant({ copies: 2, delaySeconds: 1 });
-    const data = randomData(8 * MIB);
+    // 4 s of copying the secondary at COPY_RATE_LIMIT.
+    const data = randomData(16 * MIB);
     const requested = await requestBackup(seeded, data);
     const replicaIds = requested.replicas.map((replica) => replica.id);
-    const primaryId = requested.replicas.find((replica) => replica.order === 0)?.id;
 
     const first = follow(env.apiUrl, seeded.apiKey, requested.id);
-    await poll('progress of the primary delivered', async () =>
+    // The API dies while the secondary's bytes move (the primary moves none: the intake stored them).
+    const secondary = await copying(requested.id, 1);
+    await poll('progress of the secondary delivered', async () =>
       first.events.some(
-        (event) => event.replica.id === primaryId && event.status === 'COPYING' && event.bytesCopied > 0,
+        (event) =>
+          event.replica.id === secondary.id &&
+          event.status === 'COPYING' &&
+          event.bytesCopied > 0 &&
+          event.bytesCopied < data.length,
       )
         ? true
         : undefined,
@@ -400,9 +431,12 @@ describe('crashes and restarts in the middle of a backup (real stack, kill -9)',
     await env.stack.startService('api');
 
     const second = follow(env.apiUrl, seeded.apiKey, requested.id, lastId);
-    await poll('every replica COMPLETED on the resumed subscription', async () =>
-      completedFor(second.events, replicaIds) ? true : undefined,
+    // The primary may have completed before the kill (it moves no bytes): what both subscriptions saw counts.
+    await poll('every replica COMPLETED by the end of the resumed subscription', async () =>
+      completedFor([...received, ...second.events], replicaIds) ? true : undefined,
     );
+    // The copy that was moving bytes at the kill finishes on the resumed subscription.
+    expect(completedFor(second.events, [secondary.id])).toBe(true);
     await second.close();
     expect(second.errors).toEqual([]);
 
@@ -420,13 +454,14 @@ describe('crashes and restarts in the middle of a backup (real stack, kill -9)',
     const job = await waitForFinish(seeded, requested.id);
     await expectVerified(seeded, job, data, 2);
 
-    // Progress is throttled per replica (each copy of 8 MiB at 4 MiB/s takes about 2 s), and some is recorded.
+    // Progress is throttled per replica (the secondary's 16 MiB at 4 MiB/s take about 4 s), and some is recorded
+    // for the copy that moved bytes.
     for (const replica of await replicasInDb(requested.id)) {
       const ticks = inDb.filter(
         (event) => event.replicaId === replica.id && event.status === 'COPYING' && event.bytesCopied > 0n,
       );
       const copyMs = (replica.completedAt?.getTime() ?? 0) - (replica.startedAt?.getTime() ?? 0);
-      expect(ticks.length, `progress of replica ${replica.order}`).toBeGreaterThan(0);
+      if (replica.order > 0) expect(ticks.length, `progress of replica ${replica.order}`).toBeGreaterThan(0);
       expect(ticks.length, `${ticks.length} ticks in ${copyMs} ms`).toBeLessThanOrEqual(
         Math.floor(copyMs / PROGRESS_INTERVAL_MS) + 1,
       );
@@ -435,11 +470,13 @@ describe('crashes and restarts in the middle of a backup (real stack, kill -9)',
 
   it('a PostgreSQL restart mid-copy: activities retry until it is back, the job completes, live delivery resumes', async () => {
     const seeded = await tenant({ copies: 2, delaySeconds: 2 });
-    const data = randomData(8 * MIB);
+    // 4 s of copying the secondary at COPY_RATE_LIMIT.
+    const data = randomData(16 * MIB);
     const requested = await requestBackup(seeded, data);
-    await primaryCopying(requested.id);
-    // The outage lasts until the interrupted attempt has given up: it cannot record VERIFYING without the database.
-    await env.stack.restartPostgres({ whileDown: () => attemptEnded(seeded) });
+    const secondary = await copying(requested.id, 1);
+    // The outage lasts until the interrupted attempt has given up: it cannot record the chunks it flushed, nor
+    // VERIFYING, without the database.
+    await env.stack.restartPostgres({ whileDown: () => attemptEnded(chunkDirOf(seeded, secondary.spaceId)) });
 
     // A subscription opened after the restart: replay from the newest event, then live delivery to the end.
     const newest = await poll('the newest event after the restart', () =>
@@ -473,24 +510,25 @@ describe('crashes and restarts in the middle of a backup (real stack, kill -9)',
     await expectVerified(seeded, job, data, 2);
     // The attempt cut off by the outage failed cleanly and was retried once the database was back.
     const byOrder = [...job.replicas].sort((a, b) => a.order - b.order);
-    expect(byOrder.map((replica) => replica.attempts)).toEqual([2, 1]);
+    expect(byOrder.map((replica) => replica.attempts)).toEqual([1, 2]);
   });
 
   it('PostgreSQL down for longer than the copy retry budget mid-copy: the job still completes once it is back', async () => {
     // The outage's length is the scenario: 1 + 2 + 4 + 8 s of copy retries fit well inside it.
     const OUTAGE_MS = 22_000;
-    const seeded = await tenant({ copies: 1, delaySeconds: 0 });
-    const data = randomData(8 * MIB);
+    // Two copies: the primary copies nothing (the intake stored the chunks in its space), the secondary is cut off.
+    const seeded = await tenant({ copies: 2, delaySeconds: 0 });
+    const data = randomData(16 * MIB);
     const requested = await requestBackup(seeded, data);
-    await primaryCopying(requested.id);
+    const secondary = await copying(requested.id, 1);
     const stoppedAt = Date.now();
     await env.stack.restartPostgres({
       whileDown: async () => {
-        await attemptEnded(seeded);
+        await attemptEnded(chunkDirOf(seeded, secondary.spaceId));
         await new Promise((resolve) => setTimeout(resolve, Math.max(0, stoppedAt + OUTAGE_MS - Date.now())));
       },
     });
     const job = await waitForFinish(seeded, requested.id);
-    await expectVerified(seeded, job, data, 1);
+    await expectVerified(seeded, job, data, 2);
   });
 });

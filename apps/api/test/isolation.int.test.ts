@@ -7,6 +7,7 @@ import {
   gqlOk,
   gqlUntil,
   randomData,
+  sha256,
   startTestStack,
   type TestStack,
   uploadBytes,
@@ -495,6 +496,15 @@ describe('another tenant’s objects are NOT_FOUND everywhere (real stack)', () 
           expect: 'NOT_FOUND',
         }),
       ),
+      ...[B.failedReplicaId, B.completedJob.replicas[0]?.id].map(
+        (id, index): Probe => ({
+          field: 'verifyReplica',
+          label: index === 0 ? "B's FAILED replica" : "B's COMPLETED replica",
+          query: 'mutation($id: ID!) { verifyReplica(id: $id) { id status } }',
+          variables: () => ({ id }),
+          expect: 'NOT_FOUND',
+        }),
+      ),
       ...[B.adminKeyId, B.memberKeyId].map(
         (id): Probe => ({
           field: 'revokeApiKey',
@@ -830,6 +840,14 @@ describe('another tenant’s objects are NOT_FOUND everywhere (real stack)', () 
   it("answers tus requests on B's uploads with A's key with 404 and leaves them as they were", async () => {
     const tus = { 'tus-resumable': '1.0.0', authorization: `Bearer ${a.apiKey}` };
     const problems: string[] = [];
+    // The chunks B's uploads recorded (the tables have no id column, so tenantRows leaves them out).
+    const chunkRows = () =>
+      env.db.$queryRaw<unknown[]>`
+        SELECT 'upload' AS kind, upload_id AS of, seq, hash, length FROM upload_chunks WHERE tenant_id = ${b.tenant.id}::uuid
+        UNION ALL
+        SELECT 'stored', space_id::text, 0, hash, length FROM stored_chunks WHERE tenant_id = ${b.tenant.id}::uuid
+        ORDER BY 1, 2, 3, 4`;
+    const chunksBefore = await chunkRows();
     for (const [label, id] of [
       ['complete', B.spareUploadId],
       ['half-sent', B.partialUploadId],
@@ -860,13 +878,26 @@ describe('another tenant’s objects are NOT_FOUND everywhere (real stack)', () 
     expect.soft(problems).toEqual([]);
     // B still has both, exactly as before.
     const asB = { 'tus-resumable': '1.0.0', authorization: `Bearer ${b.apiKey}` };
+    // HEAD answers the end of the last recorded chunk: B's 10 bytes are less than a chunk, held by this process.
     const half = await fetch(`${env.apiUrl}/uploads/${B.partialUploadId}`, { method: 'HEAD', headers: asB });
     expect(half.status).toBe(200);
-    expect(half.headers.get('upload-offset')).toBe('10');
+    expect(half.headers.get('upload-offset')).toBe('0');
     const whole = await fetch(`${env.apiUrl}/uploads/${B.spareUploadId}`, { method: 'HEAD', headers: asB });
     expect(whole.status).toBe(200);
     expect(whole.headers.get('upload-offset')).toBe(String(32 * 1024));
     expect(await tenantRows(env.db, b.tenant.id)).toEqual(bBefore);
+    expect(await chunkRows()).toEqual(chunksBefore);
+    // The tail this process holds is still B's 10 bytes and nothing of A's: B continues from byte 10, and the
+    // upload is exactly B's bytes.
+    const rest = await fetch(`${env.apiUrl}/uploads/${B.partialUploadId}`, {
+      method: 'PATCH',
+      headers: { ...asB, 'upload-offset': '10', 'content-type': 'application/offset+octet-stream' },
+      body: Buffer.alloc(90, 3),
+    });
+    expect(rest.status).toBe(204);
+    expect(rest.headers.get('upload-offset')).toBe('100');
+    const completed = await env.db.upload.findUniqueOrThrow({ where: { id: B.partialUploadId } });
+    expect(completed.sha256).toBe(sha256(Buffer.concat([Buffer.alloc(10, 1), Buffer.alloc(90, 3)])));
   });
 
   it("keeps B's job updates and idempotency keys to B", async () => {

@@ -114,7 +114,14 @@ describe('controlling running jobs (real stack)', () => {
     expect(partial.statusReason).toMatch(/secondary #2 failed/);
     const failed = partial.replicas.find((replica) => replica.storageSystem.name === 'small-nas');
     expect(failed?.status).toBe('FAILED');
-    expect(failed?.lastError).toMatch(/cannot write/);
+    // In plain words, naming the storage as the tenant knows it, and no path on the worker's host.
+    expect(failed?.lastError).toMatch(
+      /^cannot write to small-nas\/shelf: a part of its path is a file, not a directory/,
+    );
+    expect(failed?.lastError).not.toContain(env.dataDir);
+    expect(failed?.lastError).not.toMatch(/\/tmp\/|tenants\//);
+    // A refusing storage is not retried: the first attempt was the only one.
+    expect(failed?.attempts).toBe(1);
     expect(failed?.space?.usedBytes).toBe(0);
 
     // Retrying while storage is still broken fails again; retrying a non-failed replica is a CONFLICT.

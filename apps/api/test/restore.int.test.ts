@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { SeededTenant } from '@echelon/db';
 import {
@@ -70,15 +70,31 @@ describe('restores (real stack)', () => {
   const download = (url: string, key: string) =>
     fetch(url.startsWith('http') ? url : `${env.apiUrl}${url}`, { headers: { authorization: `Bearer ${key}` } });
 
-  /** Overwrites the object of a replica on disk with other bytes of the same length. */
+  /**
+   * Rots a chunked replica on disk: its manifest and every chunk it names are overwritten with other bytes of the
+   * same length, so neither the manifest (checked by a restore) nor any chunk (checked as a download reads it)
+   * verifies any longer.
+   */
   const corrupt = async (replicaId: string) => {
     const replica = await env.db.replica.findUniqueOrThrow({
       where: { id: replicaId },
-      include: { storageSystem: true, space: true },
+      include: {
+        storageSystem: true,
+        space: true,
+        job: { include: { datasetVersion: { include: { dataset: true } } } },
+      },
     });
+    expect(replica.manifestId).not.toBeNull();
     const root = (replica.storageSystem.config as { root: string }).root;
-    const file = path.join(root, replica.space?.name ?? '', replica.objectKey ?? '');
-    await writeFile(file, randomData(Number(replica.bytesTotal)));
+    const tenantDir = path.join(root, replica.space?.name ?? '', 'tenants', replica.tenantId);
+    const { dataset, number } = replica.job.datasetVersion;
+    const manifestFile = path.join(tenantDir, 'manifests', encodeURIComponent(dataset.key), `${number}.json`);
+    const manifest = await readFile(manifestFile);
+    const { entries } = JSON.parse(manifest.toString('utf8')) as { entries: { chunks: [string, number][] }[] };
+    await writeFile(manifestFile, randomData(manifest.length));
+    for (const [hash, length] of entries.flatMap((entry) => entry.chunks)) {
+      await writeFile(path.join(tenantDir, 'chunks', hash.slice(0, 2), hash), randomData(length));
+    }
   };
 
   beforeAll(async () => {
@@ -124,13 +140,18 @@ describe('restores (real stack)', () => {
     expect(again.status).toBe('COMPLETED');
     expect(again.fromReplica?.id).not.toBe(used);
     expect(again.lastError).toMatch(/does not verify/);
+    // Why, in the copy's terms: no path on the worker's host.
+    expect(again.lastError).not.toContain(env.dataDir);
     const body = Buffer.from(await (await download(again.downloadUrl ?? '', a.apiKey)).arrayBuffer());
     expect(sha256(body)).toBe(sha256(versions[0] as Buffer));
-    // The earlier restore served the copy that is corrupt now: its download is cut off, never a clean 200 body.
-    const stale = await download(first.downloadUrl ?? '', a.apiKey)
-      .then(async (response) => Buffer.from(await response.arrayBuffer()))
-      .catch(() => 'cut off' as const);
-    expect(stale).toBe('cut off');
+    // The earlier restore served the copy that has rotted since: its download finds each chunk bad there, reads it
+    // from the other copy (verified) and serves exactly the version's bytes, never the rotted ones; the rotted copy's
+    // history says so.
+    const stale = await download(first.downloadUrl ?? '', a.apiKey);
+    expect(stale.status).toBe(200);
+    expect(sha256(Buffer.from(await stale.arrayBuffer()))).toBe(sha256(versions[0] as Buffer));
+    const events = await env.db.replicaEvent.findMany({ where: { replicaId: used } });
+    expect(events.some((event) => /a restore found chunk [0-9a-f]{64} bad here/.test(event.message ?? ''))).toBe(true);
   });
 
   it('fails, naming every copy and why, when no copy verifies', async () => {
@@ -144,6 +165,7 @@ describe('restores (real stack)', () => {
     expect(done.lastError).toMatch(/^no copy verified: /);
     expect(done.lastError).toMatch(/the primary copy on primary does not verify/);
     expect(done.lastError).toMatch(/the secondary copy on second does not verify/);
+    expect(done.lastError).not.toContain(env.dataDir);
     const response = await download(`/restores/${done.id}/content`, a.apiKey);
     expect(response.status).toBe(409);
   });

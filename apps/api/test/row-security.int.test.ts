@@ -57,9 +57,17 @@ describe('row-level security (real stack, the application role)', () => {
     env = await startTestStack();
     a = await seedTwoCopyTenant(env, 'rls-a');
     b = await seedTwoCopyTenant(env, 'rls-b');
-    // A real backup and a restore in each tenant, through the API and the worker: every tenant-owned table gets
-    // rows, written by the processes under the application role.
+    // A real backup (a tus upload: chunks indexed in the intake space, the upload's chunk list), a restore and a
+    // console sign-in in each tenant, through the API and the worker: every tenant-owned table gets rows, written
+    // by the processes under the application role.
+    const consoleOrigin = `${new URL(env.apiUrl).protocol}//${new URL(env.apiUrl).hostname}:3999`;
     for (const tenant of [a, b]) {
+      const signIn = await fetch(`${env.apiUrl}/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: consoleOrigin },
+        body: JSON.stringify({ apiKey: tenant.apiKey }),
+      });
+      expect(signIn.status).toBe(201);
       await backUpAndWait(env.apiUrl, tenant.apiKey, 'rls/data', randomData(256 * 1024));
       const { requestRestore } = await gqlOk<{ requestRestore: { id: string } }>(
         env.apiUrl,
@@ -109,7 +117,16 @@ describe('row-level security (real stack, the application role)', () => {
   });
 
   it('has a policy on every table that holds tenant rows, and on the tenants table', async () => {
-    expect(tenantTables).toEqual(expect.arrayContaining(['backup_jobs', 'replica_events', 'audit_entries']));
+    expect(tenantTables).toEqual(
+      expect.arrayContaining([
+        'backup_jobs',
+        'replica_events',
+        'audit_entries',
+        'stored_chunks',
+        'upload_chunks',
+        'sessions',
+      ]),
+    );
     const rows = await env.db.$queryRaw<{ relname: string; rls: boolean; policies: number }[]>`
       SELECT c.relname::text, c.relrowsecurity AS rls,
              (SELECT count(*)::int FROM pg_policy p WHERE p.polrelid = c.oid) AS policies

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { seedTenant, type SeededTenant } from '@echelon/db';
 import {
@@ -9,6 +9,7 @@ import {
   gqlOk,
   httpOk,
   randomData,
+  restoreAndWait,
   type S3TestServer,
   sha256,
   startS3Server,
@@ -19,7 +20,6 @@ import {
   waitFor,
   wsClient,
 } from '@echelon/stack';
-import { objectKeyFor } from '@echelon/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const MIB = 1024 * 1024;
@@ -221,7 +221,7 @@ describe('S3 storage systems (real stack, rclone serve s3)', () => {
     expect(codeOf(await gql(env.apiUrl, undefined, CHECK, { id: s3SystemId }))).toBe('UNAUTHENTICATED');
   });
 
-  it('backs up to a FILESYSTEM primary and an S3 secondary; the object in the bucket has the right sha256', async () => {
+  it('backs up to a FILESYSTEM primary and an S3 secondary; the bucket holds verified packs and the manifest, and restores bit-exact', async () => {
     const { createPolicyTemplate: template } = await gqlOk<{ createPolicyTemplate: { id: string } }>(
       env.apiUrl,
       tenant.apiKey,
@@ -299,11 +299,84 @@ describe('S3 storage systems (real stack, rclone serve s3)', () => {
       space: { name: BUCKET, usedBytes: data.length },
     });
 
-    // The bytes as the object store holds them: whole, verified, and nothing temporary left beside them.
-    const dataset = await env.db.dataset.findFirstOrThrow({ where: { tenantId: tenant.tenant.id, key: 'archive/s3' } });
-    const key = objectKeyFor({ tenantId: tenant.tenant.id, datasetId: dataset.id, version: 1 });
-    expect(sha256(await readFile(path.join(s3.dir, BUCKET, key)))).toBe(checksum);
-    expect(await filesUnder(path.join(s3.dir, BUCKET))).toEqual([key]);
+    // The bytes as the object store holds them (docs/data-layout.md, S3): packs named by their sha256, each a run
+    // of chunks with a trailing index, and the committed manifest; nothing temporary, no tombstone beside them.
+    const replicas = await env.db.replica.findMany({ where: { jobId: job.id }, orderBy: { order: 'asc' } });
+    const s3Replica = replicas.find((replica) => replica.storageSystemId === s3SystemId);
+    expect(s3Replica?.objectKey).toBeNull();
+    expect(s3Replica?.manifestId).toMatch(/^[0-9a-f]{64}$/);
+    const bucket = path.join(s3.dir, BUCKET);
+    const prefix = `tenants/${tenant.tenant.id}`;
+    const manifestKey = `${prefix}/manifests/${encodeURIComponent('archive/s3')}/1.json`;
+    const objects = await filesUnder(bucket);
+    const packKeys = objects.filter((key) => key.startsWith(`${prefix}/packs/`));
+    expect(packKeys.length).toBeGreaterThan(0);
+    expect(objects).toEqual([...packKeys, manifestKey].sort());
+    const manifestText = await readFile(path.join(bucket, manifestKey));
+    expect(sha256(manifestText)).toBe(s3Replica?.manifestId);
+    const manifest = JSON.parse(manifestText.toString('utf8')) as {
+      sha256: string;
+      entries: { sha256: string; size: number; chunks: [string, number][] }[];
+    };
+    expect(manifest.sha256).toBe(checksum);
+    expect(manifest.entries).toHaveLength(1);
+    // Where each chunk lies, by the packs' own indexes (each checked against its trailer).
+    const where = new Map<string, { pack: Buffer; packId: string; offset: number; length: number }>();
+    for (const key of packKeys) {
+      const pack = await readFile(path.join(bucket, key));
+      const packId = path.basename(key);
+      expect(sha256(pack), key).toBe(packId);
+      expect(key).toBe(`${prefix}/packs/${packId.slice(0, 2)}/${packId}`);
+      const trailer = /^echelon\.pack\/1 (\d{12}) ([0-9a-f]{64})\n$/.exec(pack.subarray(-93).toString('latin1'));
+      expect(trailer, `trailer of ${key}`).not.toBeNull();
+      const indexLength = Number(trailer?.[1]);
+      const index = pack.subarray(pack.length - 93 - indexLength, pack.length - 93);
+      expect(sha256(index)).toBe(trailer?.[2]);
+      for (const line of index
+        .toString('latin1')
+        .split('\n')
+        .filter((text) => text !== '')) {
+        const [hash, offset, length] = line.split(' ');
+        where.set(hash as string, { pack, packId, offset: Number(offset), length: Number(length) });
+      }
+    }
+    const pieces: Buffer[] = [];
+    for (const [hash, length] of manifest.entries[0]?.chunks ?? []) {
+      const place = where.get(hash);
+      expect(place, `chunk ${hash} in a pack`).toBeDefined();
+      const bytes = (place?.pack ?? Buffer.alloc(0)).subarray(place?.offset, (place?.offset ?? 0) + length);
+      expect(place?.length).toBe(length);
+      expect(sha256(bytes), `chunk ${hash}`).toBe(hash);
+      // The index records the same place.
+      const indexed = await env.db.storedChunk.findUniqueOrThrow({
+        where: { spaceId_hash: { spaceId: s3Replica?.spaceId as string, hash } },
+      });
+      expect(indexed.location).toBe(`${place?.packId}@${place?.offset}`);
+      pieces.push(bytes);
+    }
+    expect(sha256(Buffer.concat(pieces))).toBe(checksum);
+
+    // A restore served by the S3 copy (the newest verified) alone is bit-exact: the primary's chunks are damaged
+    // first, so the download cannot have read them there.
+    const primaryDir = path.join(env.dataDir, 'storage', 'primary-ssd', 'fast', prefix);
+    for (const [hash] of manifest.entries[0]?.chunks ?? []) {
+      const file = path.join(primaryDir, 'chunks', hash.slice(0, 2), hash);
+      const bytes = await readFile(file);
+      await writeFile(
+        file,
+        bytes.map((byte) => byte ^ 0xff),
+      );
+    }
+    const restoreId = await restoreAndWait(env.apiUrl, tenant.apiKey, 'archive/s3');
+    const restore = await env.db.restoreJob.findUniqueOrThrow({ where: { id: restoreId } });
+    expect(restore.fromReplicaId).toBe(s3Replica?.id);
+    const content = await fetch(`${env.apiUrl}/restores/${restoreId}/content`, {
+      headers: { authorization: `Bearer ${tenant.apiKey}` },
+    });
+    expect(content.status).toBe(200);
+    const restored = Buffer.from(await content.arrayBuffer());
+    expect(restored.length).toBe(data.length);
+    expect(sha256(restored)).toBe(checksum);
     expect(await storedText()).not.toContain(s3.secretAccessKey);
   }, 200_000);
 

@@ -16,17 +16,32 @@ import {
 
 const TEMP_MARKER = '.echelon-partial-';
 
-/** Errors that mean the storage itself is misconfigured or refuses us; retrying cannot help until it is fixed. */
-const UNUSABLE_STORAGE = new Set(['ENOTDIR', 'EACCES', 'EPERM', 'EROFS', 'EISDIR']);
+/**
+ * Errors that mean the storage itself is misconfigured or refuses us (retrying cannot help until it is fixed),
+ * in words a tenant can act on: the system's own message names paths on the host, which are not the tenant's.
+ */
+const UNUSABLE_STORAGE: ReadonlyMap<string, string> = new Map([
+  ['ENOTDIR', 'a part of its path is a file, not a directory'],
+  ['EACCES', 'permission denied'],
+  ['EPERM', 'the operation is not permitted'],
+  ['EROFS', 'its file system is read-only'],
+  ['EISDIR', 'a directory stands where a file must go'],
+]);
 
-function unusable(error: unknown, where: string): unknown {
+/**
+ * A file-system error that means the storage refuses writes (a mount gone bad, no permission, read-only) as
+ * STORAGE_UNAVAILABLE: `cannot write to <where>: <what is wrong> (<errno>); fix the storage, then retry the copy`,
+ * with no host path in it. Any other error is returned as it is.
+ */
+export function unusableStorageError(error: unknown, where: string): unknown {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  if (code !== undefined && UNUSABLE_STORAGE.has(code)) {
-    return new DomainError('STORAGE_UNAVAILABLE', `cannot write ${where}: ${(error as Error).message}`, {
-      errno: code,
-    });
-  }
-  return error;
+  const words = code === undefined ? undefined : UNUSABLE_STORAGE.get(code);
+  if (words === undefined) return error;
+  return new DomainError(
+    'STORAGE_UNAVAILABLE',
+    `cannot write to ${where}: ${words} (${code}); fix the storage, then retry the copy`,
+    { errno: code },
+  );
 }
 
 /** sha256 of a file, streamed. */
@@ -88,7 +103,7 @@ export class FilesystemStorage implements StorageAdapter {
   async write(space: string, key: string, source: Readable, options: WriteOptions): Promise<WriteResult> {
     const target = this.objectPath(space, key);
     await mkdir(path.dirname(target), { recursive: true }).catch((error: unknown) => {
-      throw unusable(error, `${this.root}/${space}`);
+      throw unusableStorageError(error, `backup space ${space}`);
     });
     // A writer killed mid-copy (kill -9, a lost worker) left its temporary file: this attempt replaces it.
     await removeTemporariesOf(target);
@@ -122,7 +137,7 @@ export class FilesystemStorage implements StorageAdapter {
       return landed;
     } catch (error) {
       await rm(temp, { force: true });
-      throw unusable(error, `${this.root}/${space}/${key}`);
+      throw unusableStorageError(error, `backup space ${space}`);
     }
   }
 

@@ -13,7 +13,13 @@ import {
 } from '@echelon/db';
 import { loadConfig } from '@echelon/config';
 import { DomainError, isDomainError } from '@echelon/domain';
-import { adapterFor, ChecksumMismatchError, type ChunkRepository, chunkRepositoryFor } from '@echelon/storage';
+import {
+  adapterFor,
+  ChecksumMismatchError,
+  type ChunkRepository,
+  chunkRepositoryFor,
+  unusableStorageError,
+} from '@echelon/storage';
 import { type BackupWorkflowInput, PROGRESS_INTERVAL_MS } from '../shared.js';
 
 export interface ActivityDeps {
@@ -112,6 +118,30 @@ export async function guarded<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
+/** The repository operations that write to the storage. */
+const CHUNK_WRITES: ReadonlySet<PropertyKey> = new Set(['put', 'flush', 'commitManifest']);
+
+/**
+ * A repository whose writes report storage that refuses them (a mount gone bad, no permission) as
+ * STORAGE_UNAVAILABLE naming the system and space, never a path on the worker's host: the message reaches the
+ * tenant as the replica's error, and no retry helps until an operator fixes the storage.
+ */
+function withPlainWriteErrors(repository: ChunkRepository, where: string): ChunkRepository {
+  return new Proxy(repository, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function' || !CHUNK_WRITES.has(property)) return value;
+      return async (...args: unknown[]) => {
+        try {
+          return await (value as (...params: unknown[]) => Promise<unknown>).apply(target, args);
+        } catch (error) {
+          throw unusableStorageError(error, where);
+        }
+      };
+    },
+  });
+}
+
 /** What every group of activities shares: the database as a tenant, storage access, the job being worked on. */
 export interface ActivityEnv {
   deps: ActivityDeps;
@@ -153,7 +183,10 @@ export function createActivityEnv(deps: ActivityDeps): ActivityEnv {
     replicaAt: (job, order) => job.replicas.find((replica) => replica.order === order),
     adapterOf: (system) => adapterFor(connectionOf(system), { s3: s3() }),
     repositoryOf: (system, spaceName, tenantId) =>
-      chunkRepositoryFor(connectionOf(system), spaceName, tenantId, { s3: s3() }),
+      withPlainWriteErrors(
+        chunkRepositoryFor(connectionOf(system), spaceName, tenantId, { s3: s3() }),
+        `${system.name}/${spaceName}`,
+      ),
     async systemOf(tenantId, storageSystemId, systems) {
       const system = (systems ?? (await listStorageSystems(as(tenantId), tenantId))).find(
         (candidate) => candidate.id === storageSystemId,

@@ -12,7 +12,13 @@ import {
   updateRestoreJob,
 } from '@echelon/db';
 import { DomainError, orderRestoreCandidates } from '@echelon/domain';
-import { chunkHashesOf, sha256Meter } from '@echelon/storage';
+import {
+  ChecksumMismatchError,
+  chunkHashesOf,
+  InvalidManifestError,
+  type Manifest,
+  sha256Meter,
+} from '@echelon/storage';
 import type { BackupWorkflowResult, RestoreWorkflowInput } from '../shared.js';
 import { type ActivityEnv, guarded, isDatabaseUnreachable } from './activity-support.js';
 
@@ -92,9 +98,24 @@ export function createRestoreActivities(env: ActivityEnv) {
   ): Promise<Verdict> => {
     if (source.space === null) return { isUsable: false, problem: 'cannot be located' };
     Context.current().heartbeat({ replicaId: source.id });
-    const { manifest } = await env
-      .repositoryOf(source.storageSystem, source.space.name, job.tenantId)
-      .readManifest(job.datasetVersion.dataset.key, job.datasetVersion.number, { expectedId: source.manifestId });
+    let manifest: Manifest;
+    try {
+      ({ manifest } = await env
+        .repositoryOf(source.storageSystem, source.space.name, job.tenantId)
+        .readManifest(job.datasetVersion.dataset.key, job.datasetVersion.number, { expectedId: source.manifestId }));
+    } catch (error) {
+      // Said in the copy's terms: the storage's own message names the file on the host, which is not the tenant's.
+      if (error instanceof ChecksumMismatchError) {
+        return {
+          isUsable: false,
+          problem: `does not verify (its manifest on storage has sha256 ${error.actual}, not the ${error.expected} it committed)`,
+        };
+      }
+      if (error instanceof InvalidManifestError) {
+        return { isUsable: false, problem: 'does not verify (its manifest on storage is damaged)' };
+      }
+      throw error;
+    }
     if (manifest.sha256 !== job.datasetVersion.sha256) {
       return {
         isUsable: false,

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { completeUpload, findUpload, recordChunkedUpload, recordUpload, tenantDb } from '@echelon/db';
 import { isDomainError } from '@echelon/domain';
 import { FileStore } from '@tus/file-store';
-import { Server as TusServer } from '@tus/server';
+import { ERRORS as TUS_ERRORS, Server as TusServer } from '@tus/server';
 import express from 'express';
 import { hasPermission } from '../../auth.js';
 import { authenticate, createContext, type Principal, rolesOf, type Services } from '../../context.js';
@@ -32,6 +32,9 @@ async function sha256Of(file: string): Promise<string> {
   for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
+
+/** An upload is created with its length; tus's creation-defer-length is not offered. */
+const DEFERRED_LENGTH_REFUSAL = { status_code: 400, body: 'send Upload-Length: deferred lengths are not accepted\n' };
 
 /** The verbs tus defines on an upload; reading staged bytes back is not one of them. */
 const UPLOAD_VERBS = 'HEAD, PATCH, DELETE, OPTIONS';
@@ -122,7 +125,7 @@ export async function createUploadsRouter(services: Services): Promise<UploadsRo
     async onUploadCreate(req, upload) {
       const principal = await requireUploader(req);
       if (upload.size === undefined) {
-        throw new TusRefusal(400, 'send Upload-Length: deferred lengths are not accepted\n');
+        throw new TusRefusal(DEFERRED_LENGTH_REFUSAL.status_code, DEFERRED_LENGTH_REFUSAL.body);
       }
       const owner = { id: upload.id, tenantId: principal.tenant.id, identityId: principal.identity.id };
       const db = tenantDb(services.db, principal.tenant.id);
@@ -163,6 +166,9 @@ export async function createUploadsRouter(services: Services): Promise<UploadsRo
     },
     async onResponseError(_req, error) {
       if (error instanceof TusRefusal) return { status_code: error.status_code, body: error.body };
+      // tus answers 501 for a deferred length before any hook runs (the intake store does not take them): it is
+      // the client's request that is wrong.
+      if (error === TUS_ERRORS.UNSUPPORTED_CREATION_DEFER_LENGTH_EXTENSION) return DEFERRED_LENGTH_REFUSAL;
       if (isDomainError(error)) return { status_code: TUS_STATUS[error.code] ?? 400, body: `${error.message}\n` };
       if ('status_code' in error) return undefined;
       console.error('upload failed:', error);
