@@ -123,5 +123,43 @@ describe('the client: a tree through the chunk protocol and POST /manifests', ()
     const wrongShape = await post({ ...valid, entries: [{ ...entry, chunks: [{ hash: 'x' }] }] });
     expect(await codeOf(wrongShape)).toBe('BAD_USER_INPUT');
     expect(await db.upload.count({ where: { tenantId: seeded.tenant.id } })).toBe(before);
+
+    // A batch of chunks (POST /chunks): one chunk whose bytes are not its id refuses all of it, nothing stored.
+    const good = Buffer.from('a good chunk\n');
+    const liar = Buffer.from('these bytes are not the id they claim\n');
+    const batch = (parts: [string, Buffer][]) =>
+      fetch(`${env.apiUrl}/chunks`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${seeded.apiKey}` },
+        body: Buffer.concat(parts.flatMap(([hash, bytes]) => [Buffer.from(`${hash}:${bytes.length}\n`), bytes])),
+      });
+    const storedBefore = await db.storedChunk.count();
+    const refused = await batch([
+      [sha256(good), good],
+      [sha256(good), liar],
+    ]);
+    expect(refused.status).toBe(400);
+    expect(await codeOf(refused)).toBe('BAD_USER_INPUT');
+    const garbled = await fetch(`${env.apiUrl}/chunks`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${seeded.apiKey}` },
+      body: 'no header here',
+    });
+    expect(await codeOf(garbled)).toBe('BAD_USER_INPUT');
+    const short = await fetch(`${env.apiUrl}/chunks`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${seeded.apiKey}` },
+      body: Buffer.concat([Buffer.from(`${sha256(good)}:999\n`), good]),
+    });
+    expect(await codeOf(short)).toBe('BAD_USER_INPUT');
+    expect(await db.storedChunk.count()).toBe(storedBefore);
+    const anonymous = await fetch(`${env.apiUrl}/chunks`, { method: 'POST', body: good });
+    expect(anonymous.status).toBe(401);
+    const accepted = await batch([[sha256(good), good]]);
+    expect(accepted.status).toBe(200);
+    expect(((await accepted.json()) as { chunks: { written: boolean }[] }).chunks).toEqual([
+      { hash: sha256(good), length: good.length, written: true },
+    ]);
+    expect(await db.storedChunk.count()).toBe(storedBefore + 1);
   });
 });

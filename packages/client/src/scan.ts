@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { lstat, readdir } from 'node:fs/promises';
+import { lstat, readdir, readFile as readWhole } from 'node:fs/promises';
 import path from 'node:path';
 import { ContentDefinedChunker, type ManifestEntry, validateEntryPath } from '@echelon/storage';
 
@@ -34,6 +34,8 @@ export interface ScanOptions {
 
 const DEFAULT_BATCH_BYTES = 64 * 1024 * 1024;
 const READ_SIZE = 1024 * 1024;
+/** Files up to this size are read with one call. */
+const READ_WHOLE_BYTES = 4 * 1024 * 1024;
 
 const modeOf = (mode: number): string => (mode & 0o7777).toString(8).padStart(4, '0');
 
@@ -71,7 +73,10 @@ export async function scanSource(source: string, options: ScanOptions): Promise<
     const whole = createHash('sha256');
     const chunks: [string, number][] = [];
     let size = 0;
-    for await (const piece of createReadStream(file, { highWaterMark: READ_SIZE }) as AsyncIterable<Buffer>) {
+    // A small file in one read (a tree's thousands of them); a big one streamed, so memory stays bounded.
+    const pieces: AsyncIterable<Buffer> | Buffer[] =
+      info.size <= READ_WHOLE_BYTES ? [await readWhole(file)] : createReadStream(file, { highWaterMark: READ_SIZE });
+    for await (const piece of pieces) {
       whole.update(piece);
       size += piece.length;
       read += piece.length;

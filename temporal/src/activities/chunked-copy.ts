@@ -31,8 +31,8 @@ import { type CopyTiming, copyPacer, reserveAndWait } from './copy-attempt.js';
 const MIB = 1024 * 1024;
 /** Chunks read and written at once: reads overlap writes, so a copy runs near the slower disk's speed. */
 const CHUNKS_IN_FLIGHT = 4;
-/** A flush, and the index rows of what it made durable, after this many chunks or bytes. */
-const BATCH_CHUNKS = 32;
+/** A flush, and the index rows of what it made durable, after this many chunks or bytes (small files: many chunks, one durable write for them all). */
+const BATCH_CHUNKS = 256;
 const BATCH_BYTES = 64 * MIB;
 /** A batch is also flushed after this long, so a slow (paced) copy cut off redoes at most this much of its work. */
 const FLUSH_INTERVAL_MS = 2000;

@@ -96,9 +96,12 @@ function parametersOf(options: ChunkerOptions): ChunkerParameters {
  * the bytes before it cannot hold a cut, and the 32-byte hash window makes a boundary depend only on the bytes near
  * it, which is what makes an edit disturb only the chunks around it.
  */
+/** The chunker's first buffer; it doubles up to the maximum chunk size as a chunk needs it. */
+const INITIAL_BUFFER_BYTES = 64 * 1024;
+
 export class ContentDefinedChunker {
   private readonly parameters: ChunkerParameters;
-  private readonly pending: Buffer;
+  private pending: Buffer;
   /** Bytes of the chunk being built that sit in `pending`. */
   private filled = 0;
   /** How far into `pending` the gear loop has looked, and the hash it had there. */
@@ -110,7 +113,8 @@ export class ContentDefinedChunker {
 
   constructor(options: ChunkerOptions = {}) {
     this.parameters = parametersOf(options);
-    this.pending = Buffer.allocUnsafe(this.parameters.maxSize);
+    // Grown as a chunk needs it, up to the maximum: a small file (a tree's thousands) never pays for 4 MiB.
+    this.pending = Buffer.allocUnsafe(Math.min(this.parameters.maxSize, INITIAL_BUFFER_BYTES));
   }
 
   /**
@@ -123,6 +127,11 @@ export class ContentDefinedChunker {
     try {
       let taken = 0;
       while (taken < piece.length) {
+        if (this.filled === this.pending.length && this.pending.length < this.parameters.maxSize) {
+          const grown = Buffer.allocUnsafe(Math.min(this.parameters.maxSize, this.pending.length * 2));
+          this.pending.copy(grown, 0, 0, this.filled);
+          this.pending = grown;
+        }
         const room = this.pending.length - this.filled;
         const count = Math.min(room, piece.length - taken);
         this.pending.set(piece.subarray(taken, taken + count), this.filled);

@@ -4,7 +4,7 @@ import { sendHttpError } from '../../http-errors.js';
 import { DomainError } from '@echelon/domain';
 import { MAX_CHUNK_SIZE } from '@echelon/storage';
 import express from 'express';
-import { putChunk } from './chunks.service.js';
+import { MAX_CHUNK_BATCH_BYTES, parseChunkBatch, putChunk, putChunks } from './chunks.service.js';
 
 /** The caller of a chunk upload: a tenant identity whose roles allow sending chunks. */
 export function chunkSender(principal: Principal | undefined): Principal {
@@ -40,6 +40,37 @@ export function createChunksRouter(services: Services): express.Router {
         })
         .then(
           (chunk) => res.status(chunk.written ? 201 : 200).json({ chunk }),
+          (error: unknown) => sendHttpError(res, error, 'chunk upload'),
+        );
+    },
+  );
+  // POST /chunks: a batch (see parseChunkBatch), the caller known before the body is read.
+  router.post(
+    '/chunks',
+    (req: express.Request, res: express.Response, next: express.NextFunction) => {
+      authenticate(services, req.headers.authorization)
+        .then((principal) => chunkSender(principal))
+        .then(
+          (principal) => {
+            res.locals.principal = principal;
+            next();
+          },
+          (error: unknown) => sendHttpError(res, error, 'chunk upload'),
+        );
+    },
+    express.raw({ type: () => true, limit: MAX_CHUNK_BATCH_BYTES }),
+    (req: express.Request, res: express.Response) => {
+      const dataClass = typeof req.query.dataClass === 'string' ? req.query.dataClass : undefined;
+      const context = createContext(services, res.locals.principal);
+      Promise.resolve()
+        .then(() =>
+          putChunks(context, {
+            chunks: parseChunkBatch(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)),
+            dataClass,
+          }),
+        )
+        .then(
+          (chunks) => res.status(200).json({ chunks }),
           (error: unknown) => sendHttpError(res, error, 'chunk upload'),
         );
     },

@@ -72,6 +72,78 @@ export async function putChunk(
   return { hash, length: bytes.length, written: stored.some((chunk) => chunk.written) };
 }
 
+/** The most bytes one batch of chunks (POST /chunks) may carry. */
+export const MAX_CHUNK_BATCH_BYTES = 32 * 1024 * 1024;
+
+/**
+ * A batch body (POST /chunks): chunks one after another, each as `<sha256 in hex>:<length>\n` then its raw
+ * bytes. Anything else is BAD_USER_INPUT naming the position.
+ */
+export function parseChunkBatch(body: Buffer): { hash: string; bytes: Buffer }[] {
+  const chunks: { hash: string; bytes: Buffer }[] = [];
+  let offset = 0;
+  while (offset < body.length) {
+    const newline = body.indexOf(0x0a, offset);
+    const header = newline < 0 || newline - offset > 80 ? '' : body.toString('latin1', offset, newline);
+    const match = /^([0-9a-f]{64}):([1-9]\d{0,7})$/.exec(header);
+    if (match === null) {
+      throw new DomainError(
+        'BAD_USER_INPUT',
+        `chunk ${chunks.length} of the batch (byte ${offset}) has no "<sha256>:<length>\\n" header`,
+        { field: 'body' },
+      );
+    }
+    const [, hash = '', digits = ''] = match;
+    const length = Number(digits);
+    const start = newline + 1;
+    if (length > MAX_CHUNK_SIZE || start + length > body.length) {
+      throw new DomainError(
+        'BAD_USER_INPUT',
+        `chunk ${chunks.length} of the batch (${hash}) says ${length} bytes, but ${Math.min(body.length - start, MAX_CHUNK_SIZE)} follow (at most ${MAX_CHUNK_SIZE})`,
+        { field: 'body' },
+      );
+    }
+    chunks.push({ hash, bytes: body.subarray(start, start + length) });
+    offset = start + length;
+  }
+  if (chunks.length === 0) throw new DomainError('BAD_USER_INPUT', 'the batch holds no chunk', { field: 'body' });
+  return chunks;
+}
+
+/**
+ * Stores a batch of chunks (small files make many small chunks: one request and one durable flush for all of
+ * them instead of one each). Every chunk is checked against its id before any is stored: one that does not match
+ * refuses the whole batch and nothing is stored.
+ */
+export async function putChunks(
+  context: RequestContext,
+  input: { chunks: { hash: string; bytes: Buffer }[]; dataClass: string | null | undefined },
+): Promise<{ hash: string; length: number; written: boolean }[]> {
+  const { tenant } = tenantOf(context);
+  for (const [index, chunk] of input.chunks.entries()) {
+    const actual = createHash('sha256').update(chunk.bytes).digest('hex');
+    if (actual !== chunk.hash) {
+      throw new DomainError(
+        'BAD_USER_INPUT',
+        `chunk ${index} of the batch says ${chunk.hash} but its bytes hash to ${actual}: nothing of the batch was stored`,
+        { field: 'body', chunk: chunk.hash },
+      );
+    }
+  }
+  const sizeBytes = input.chunks.reduce((sum, chunk) => sum + chunk.bytes.length, 0);
+  const placement = await intakePlacement(context, { sizeBytes, dataClass: input.dataClass });
+  const space = await intakeSpaceById(context.db, context.config, tenant.id, placement.spaceId);
+  for (const chunk of input.chunks) await space.repository.put(chunk.hash, chunk.bytes);
+  const stored = await space.repository.flush();
+  await recordStoredChunks(context.db, tenant.id, space.spaceId, stored);
+  const written = new Set(stored.filter((chunk) => chunk.written).map((chunk) => chunk.hash));
+  return input.chunks.map((chunk) => ({
+    hash: chunk.hash,
+    length: chunk.bytes.length,
+    written: written.has(chunk.hash),
+  }));
+}
+
 /**
  * Every chunk a manifest names is held by the tenant with the length the manifest gives it; otherwise
  * BAD_USER_INPUT naming the first chunk that is not (how many more are missing too).
