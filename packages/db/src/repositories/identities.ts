@@ -87,3 +87,15 @@ async function lookUpApiKey(db: Db, prefix: string, secret: string): Promise<Key
   const { tenant, ...rest } = identity;
   return { apiKeyId: key.id, tenant, identity: rest };
 }
+
+/** The tenant an identity belongs to (platform administrators name identities of any tenant); null if none. */
+export async function tenantIdOfIdentity(db: Db, identityId: string): Promise<string | null> {
+  const identity = await db.identity.findFirst({ where: { id: identityId }, select: { tenantId: true } });
+  return identity?.tenantId ?? null;
+}
+
+/** The tenant an API key belongs to; null if there is no such key. */
+export async function tenantIdOfApiKey(db: Db, apiKeyId: string): Promise<string | null> {
+  const key = await db.apiKey.findFirst({ where: { id: apiKeyId }, select: { tenantId: true } });
+  return key?.tenantId ?? null;
+}

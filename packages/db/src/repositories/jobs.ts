@@ -706,3 +706,8 @@ export async function lastEventId(db: Db, tenantId: string, jobId: string): Prom
   });
   return newest?.id ?? 0n;
 }
+
+/** The workflow that runs the job from now on (a replica's retry runs under its own workflow id). */
+export async function setJobWorkflowId(db: Db, tenantId: string, jobId: string, workflowId: string): Promise<void> {
+  await db.backupJob.updateMany({ where: { id: jobId, tenantId }, data: { workflowId } });
+}

@@ -86,3 +86,15 @@ export async function updateRestoreJob(
 /** Restores in every tenant whose workflow may never have been started (an API process starts them). */
 export const pendingRestores = (db: Db): Promise<{ id: string; tenant_id: string }[]> =>
   db.$queryRaw`SELECT * FROM echelon_pending_restores()`;
+
+/** An identity's dataset by key; null when it has none of that key. */
+export async function findDataset(
+  db: Db,
+  owner: { tenantId: string; identityId: string },
+  key: string,
+): Promise<{ id: string; key: string } | null> {
+  return db.dataset.findFirst({
+    where: { tenantId: owner.tenantId, identityId: owner.identityId, key },
+    select: { id: true, key: true },
+  });
+}

@@ -1,4 +1,4 @@
-import { listDatasets, versionProtection } from '@echelon/db';
+import { listDatasets, versionProtection, findDataset } from '@echelon/db';
 import { DomainError, datasetCompliance, isUuid, validateDatasetKey } from '@echelon/domain';
 import { Arg, Authorized, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
 import { isMemberOnly, maySeeOwnedBy } from '../../auth.js';
@@ -54,9 +54,7 @@ export class DatasetsResolver {
     const owner = identityId ?? identity.id;
     if (!maySeeOwnedBy(identity, owner)) return null;
     if (!isUuid(owner)) return null;
-    const dataset = await context.db.dataset.findFirst({
-      where: { tenantId: tenant.id, identityId: owner, key: datasetKey },
-    });
+    const dataset = await findDataset(context.db, { tenantId: tenant.id, identityId: owner }, datasetKey);
     if (dataset === null) return null;
     return datasetCompliance(await versionProtection(context.db, tenant.id, dataset.id), new Date());
   }

@@ -5,6 +5,8 @@ import {
   findTenant,
   listIdentities,
   revokeApiKeyAudited,
+  tenantIdOfIdentity,
+  tenantIdOfApiKey,
 } from '@echelon/db';
 import { DomainError, requireKnownIdShape, validateExternalId, validateGroups, validateName } from '@echelon/domain';
 import { actorOf, isPlatformAdmin, type RequestContext, type Role } from '../../context.js';
@@ -75,9 +77,9 @@ export const toApiKeyView = (key: ApiKeyWithIdentity): ApiKeyView => ({
 async function tenantOfIdentity(context: RequestContext, identityId: string): Promise<string> {
   const principal = context.principal;
   if (principal?.kind === 'identity') return principal.tenant.id;
-  const identity = await context.db.identity.findUnique({ where: { id: identityId } }).catch(() => null);
-  if (identity === null) throw new DomainError('NOT_FOUND', `identity ${identityId} does not exist`);
-  return identity.tenantId;
+  const tenantId = await tenantIdOfIdentity(context.db, identityId).catch(() => null);
+  if (tenantId === null) throw new DomainError('NOT_FOUND', `identity ${identityId} does not exist`);
+  return tenantId;
 }
 
 export async function createApiKey(context: RequestContext, input: CreateApiKeyInput) {
@@ -96,9 +98,9 @@ export async function revokeApiKey(context: RequestContext, id: string) {
   let tenant: string;
   if (principal?.kind === 'identity') tenant = principal.tenant.id;
   else {
-    const key = await context.db.apiKey.findUnique({ where: { id } }).catch(() => null);
-    if (key === null) throw new DomainError('NOT_FOUND', `API key ${id} does not exist`);
-    tenant = key.tenantId;
+    const keyTenant = await tenantIdOfApiKey(context.db, id).catch(() => null);
+    if (keyTenant === null) throw new DomainError('NOT_FOUND', `API key ${id} does not exist`);
+    tenant = keyTenant;
   }
   return toApiKeyView(await revokeApiKeyAudited(context.dbAs(tenant), actorOf(context), tenant, id));
 }

@@ -16,6 +16,7 @@ import {
   listJobs,
   loadPolicyContext,
   type PolicyTemplateVersion,
+  setJobWorkflowId,
 } from '@echelon/db';
 import {
   DomainError,
@@ -348,7 +349,7 @@ export async function retryReplica(context: RequestContext, replicaId: string) {
     throw new DomainError('CONFLICT', `its backup job is ${job.status}; retry the replica once the job has ended`);
   }
   const workflowId = retryWorkflowIdFor(tenant.id, replica.id, replica.attempts);
-  await context.db.backupJob.update({ where: { id: job.id }, data: { workflowId } });
+  await setJobWorkflowId(context.db, tenant.id, job.id, workflowId);
   await context.backups.retry(workflowId, { tenantId: tenant.id, jobId: job.id, replicaId: replica.id });
   return replica;
 }

@@ -1,4 +1,10 @@
-import { createRestoreJob, findRestorableVersion, getRestoreJob, type RestoreJobWithRelations } from '@echelon/db';
+import {
+  createRestoreJob,
+  findRestorableVersion,
+  getRestoreJob,
+  type RestoreJobWithRelations,
+  findDataset,
+} from '@echelon/db';
 import { DomainError, isUuid, validateDatasetKey, validateVersionNumber } from '@echelon/domain';
 import { maySeeOwnedBy } from '../../auth.js';
 import { type RequestContext, tenantOf } from '../../context.js';
@@ -14,9 +20,7 @@ export async function requestRestore(
   const datasetKey = validateDatasetKey(input.datasetKey);
   const version = input.version === null || input.version === undefined ? null : validateVersionNumber(input.version);
   const subject = await subjectIdentity(context, input.identityId);
-  const dataset = await context.db.dataset.findFirst({
-    where: { tenantId: tenant.id, identityId: subject.id, key: datasetKey },
-  });
+  const dataset = await findDataset(context.db, { tenantId: tenant.id, identityId: subject.id }, datasetKey);
   if (dataset === null) throw new DomainError('NOT_FOUND', `dataset "${datasetKey}" does not exist for this identity`);
   const found = await findRestorableVersion(context.db, tenant.id, dataset.id, version);
   if (found === undefined) {
