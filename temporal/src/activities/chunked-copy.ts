@@ -281,7 +281,8 @@ export async function copyChunks(
             const length = lengthOf.get(hash) ?? 0;
             await pacer.take(length);
             const bytes = await sources.read(hash, holders.get(hash) ?? []);
-            await destination.put(hash, bytes);
+            // `read` verified these bytes against the hash.
+            await destination.put(hash, bytes, { isHashed: true });
             inFlightBytes += length;
             left -= 1;
             const heartbeat: CopyHeartbeat = { chunksLeft: left, presentBytes: tally.present + inFlightBytes };

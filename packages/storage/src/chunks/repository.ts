@@ -49,7 +49,11 @@ export interface StoredChunk {
 export interface ChunkRepository {
   /** "<system>/<space>" or the like, for messages. */
   readonly description: string;
-  put(hash: string, bytes: Uint8Array): Promise<void>;
+  /**
+   * `isHashed`: the caller has just hashed these very bytes to `hash` (the chunker cut them, or a verified read
+   * returned them), so the id check is not done twice; what lands is still read back and checked.
+   */
+  put(hash: string, bytes: Uint8Array, options?: { isHashed?: boolean }): Promise<void>;
   /** Writes whatever `put` buffered; returns every chunk made durable since the last flush. */
   flush(): Promise<StoredChunk[]>;
   get(chunk: ChunkAddress): Promise<Buffer>;
@@ -119,9 +123,9 @@ export class FilesystemChunkRepository implements ChunkRepository {
     this.partialDirectory = path.join(this.store.directory, '.partial');
   }
 
-  async put(hash: string, bytes: Uint8Array): Promise<void> {
+  async put(hash: string, bytes: Uint8Array, options: { isHashed?: boolean } = {}): Promise<void> {
     const target = this.store.chunkPath(hash);
-    const actual = sha256Hex(bytes);
+    const actual = options.isHashed === true ? hash : sha256Hex(bytes);
     if (actual !== hash) {
       throw new DomainError(
         'BAD_USER_INPUT',

@@ -133,7 +133,8 @@ export async function putChunks(
   const sizeBytes = input.chunks.reduce((sum, chunk) => sum + chunk.bytes.length, 0);
   const placement = await intakePlacement(context, { sizeBytes, dataClass: input.dataClass });
   const space = await intakeSpaceById(context.db, context.config, tenant.id, placement.spaceId);
-  for (const chunk of input.chunks) await space.repository.put(chunk.hash, chunk.bytes);
+  // Each was hashed against its id above.
+  for (const chunk of input.chunks) await space.repository.put(chunk.hash, chunk.bytes, { isHashed: true });
   const stored = await space.repository.flush();
   await recordStoredChunks(context.db, tenant.id, space.spaceId, stored);
   const written = new Set(stored.filter((chunk) => chunk.written).map((chunk) => chunk.hash));

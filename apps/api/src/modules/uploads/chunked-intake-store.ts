@@ -276,7 +276,8 @@ export class ChunkedIntakeStore extends DataStore {
     const { upload, repository } = live;
     for (const chunk of chunks) {
       live.hasher.update(chunk.bytes);
-      await repository.put(chunk.hash, chunk.bytes);
+      // The chunker hashed these very bytes.
+      await repository.put(chunk.hash, chunk.bytes, { isHashed: true });
     }
     const stored = await repository.flush();
     const db = this.dbOf(upload);
