@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
-import { readdir, readFile, readlink, realpath, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { completeUpload, recordUpload, type SeededTenant, seedTenant, type StorageSeed, tenantDb } from '@echelon/db';
 import { objectKeyFor } from '@echelon/storage';
 import { gqlOk, randomData, type ServiceProcess, startTestStack, type TestStack } from '@echelon/stack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { filesUnder } from './chunked-layout.js';
+import { killHard, poll } from './process-support.js';
 import { stageChunkedUpload, type UploadedFile } from './chunked-upload.js';
 
 const MIB = 1024 * 1024;
@@ -20,59 +22,6 @@ const STORAGE: StorageSeed[] = [
 ];
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
-
-/** Polls `probe` until it returns a value (errors count as "not yet"). */
-async function poll<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const found = await probe();
-      if (found !== undefined) return found;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `${what}: not reached after ${timeoutMs} ms${lastError ? ` (last error: ${String(lastError)})` : ''}`,
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-/** Kills the worker's node process with SIGKILL (no handler runs) and waits until it is gone. */
-async function killWorkerHard(service: ServiceProcess): Promise<void> {
-  const guardPid = service.child.pid;
-  if (guardPid === undefined) throw new Error(`${service.name} has no pid`);
-  const children = (await readFile(`/proc/${guardPid}/task/${guardPid}/children`, 'utf8')).trim().split(/\s+/);
-  const node = await realpath(process.execPath);
-  let target: number | undefined;
-  for (const child of children) {
-    const exe = await readlink(`/proc/${child}/exe`).catch(() => '');
-    const cmdline = await readFile(`/proc/${child}/cmdline`, 'utf8').catch(() => '');
-    if (exe === node && cmdline.includes('worker.ts')) target = Number(child);
-  }
-  if (target === undefined) throw new Error(`no node process running worker.ts under the guard ${guardPid}`);
-  process.kill(target, 'SIGKILL');
-  await service.exited;
-  try {
-    process.kill(-guardPid, 'SIGKILL');
-  } catch {
-    // Already gone.
-  }
-}
-
-async function filesUnder(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-  const nested = await Promise.all(
-    entries.map((entry) => {
-      const full = path.join(dir, entry.name);
-      return entry.isDirectory() ? filesUnder(full) : Promise.resolve([full]);
-    }),
-  );
-  return nested.flat();
-}
 
 interface ManifestOnDisk {
   sha256: string;
@@ -330,7 +279,7 @@ describe('chunked copies (real stack: embedded PostgreSQL, Temporal dev server, 
       const { count } = await storedCount(seeded, secondarySpace.id);
       return count >= 4 ? count : undefined;
     });
-    await killWorkerHard(env.stack.processes.get('worker') as ServiceProcess);
+    await killHard(env.stack.processes.get('worker') as ServiceProcess, 'worker.ts');
     const killedAt = Date.now();
     const [, atKill] = await replicasOf(jobId);
     expect(atKill?.status).toBe('COPYING');

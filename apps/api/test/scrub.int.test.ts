@@ -16,6 +16,7 @@ import { type ScrubPassResult, scrubWorkflowIdFor } from '@echelon/temporal';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stageChunkedUpload } from './chunked-upload.js';
+import { poll } from './process-support.js';
 
 const MIB = 1024 * 1024;
 /** Slow enough that a pass of a few MiB takes seconds (so its rate can be measured), fast enough for a test. */
@@ -24,26 +25,6 @@ const SCRUB_INTERVAL_SECONDS = 3;
 const DATASET = 'scrub/data';
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
-
-/** Polls `probe` until it returns a value (errors count as "not yet"). */
-async function poll<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const found = await probe();
-      if (found !== undefined) return found;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `${what}: not reached after ${timeoutMs} ms${lastError ? ` (last error: ${String(lastError)})` : ''}`,
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 describe('scrub and self-repair (real stack: embedded PostgreSQL, Temporal dev server, worker, API, FILESYSTEM)', () => {
   let env: TestStack;

@@ -19,6 +19,25 @@ export function chunkSender(principal: Principal | undefined): Principal {
 }
 
 /**
+ * The first handler of every route that takes data in a body (chunks, batches, manifests): the caller is
+ * authenticated and must be allowed to send chunks before a byte of the body is read, so a stranger cannot make
+ * the API read and parse megabytes. The principal is left in `res.locals.principal`.
+ */
+export function senderFirst(services: Services, what: string): express.RequestHandler {
+  return (req, res, next) => {
+    authenticate(services, req.headers.authorization)
+      .then((principal) => chunkSender(principal))
+      .then(
+        (principal) => {
+          res.locals.principal = principal;
+          next();
+        },
+        (error: unknown) => sendHttpError(res, error, what),
+      );
+  };
+}
+
+/**
  * PUT /chunks/<sha256> with a chunk's raw bytes (at most 4 MiB): for clients that chunk locally (the chunk
  * protocol: missingChunks, this, then requestBackup with a manifest). 201 when stored, 200 when the tenant's intake
  * space held it already; either way the body is `{ "chunk": { "hash", "length", "written" } }`. `?dataClass=`
@@ -28,36 +47,23 @@ export function createChunksRouter(services: Services): express.Router {
   const router = express.Router();
   router.put(
     '/chunks/:hash',
+    senderFirst(services, 'chunk upload'),
     express.raw({ type: () => true, limit: MAX_CHUNK_SIZE }),
     (req: express.Request, res: express.Response) => {
       const hash = String(req.params.hash ?? '');
       const dataClass = typeof req.query.dataClass === 'string' ? req.query.dataClass : undefined;
-      authenticate(services, req.headers.authorization)
-        .then((principal) => {
-          const context = createContext(services, chunkSender(principal));
-          const bytes = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-          return putChunk(context, { hash, bytes, dataClass });
-        })
-        .then(
-          (chunk) => res.status(chunk.written ? 201 : 200).json({ chunk }),
-          (error: unknown) => sendHttpError(res, error, 'chunk upload'),
-        );
+      const context = createContext(services, res.locals.principal);
+      const bytes = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      putChunk(context, { hash, bytes, dataClass }).then(
+        (chunk) => res.status(chunk.written ? 201 : 200).json({ chunk }),
+        (error: unknown) => sendHttpError(res, error, 'chunk upload'),
+      );
     },
   );
   // POST /chunks: a batch (see parseChunkBatch), the caller known before the body is read.
   router.post(
     '/chunks',
-    (req: express.Request, res: express.Response, next: express.NextFunction) => {
-      authenticate(services, req.headers.authorization)
-        .then((principal) => chunkSender(principal))
-        .then(
-          (principal) => {
-            res.locals.principal = principal;
-            next();
-          },
-          (error: unknown) => sendHttpError(res, error, 'chunk upload'),
-        );
-    },
+    senderFirst(services, 'chunk upload'),
     express.raw({ type: () => true, limit: MAX_CHUNK_BATCH_BYTES }),
     (req: express.Request, res: express.Response) => {
       const dataClass = typeof req.query.dataClass === 'string' ? req.query.dataClass : undefined;

@@ -1,11 +1,11 @@
 import { DomainError, validateDataClass, validateDatasetKey } from '@echelon/domain';
 import express from 'express';
-import { authenticate, createContext, type Services } from '../../context.js';
+import { createContext, type Services } from '../../context.js';
 import { sendHttpError } from '../../http-errors.js';
 import { recordManifest, subjectIdentity } from '../jobs/jobs.service.js';
 // Types only: the inputs module's decorators need reflect-metadata, which the GraphQL schema loads later.
 import type { BackupManifestInput, ManifestKindEnum } from './chunks.inputs.js';
-import { chunkSender } from './chunks.router.js';
+import { senderFirst } from './chunks.router.js';
 
 /** The largest manifest body accepted: 100,000 files or a million chunk references fit well within it. */
 export const MAX_MANIFEST_BODY_BYTES = 128 * 1024 * 1024;
@@ -73,17 +73,7 @@ export function createManifestsRouter(services: Services): express.Router {
   router.post(
     '/manifests',
     // The caller is known before a byte of the body is read: a stranger cannot make the API parse 128 MiB.
-    (req, res, next) => {
-      authenticate(services, req.headers.authorization)
-        .then((principal) => chunkSender(principal))
-        .then(
-          (principal) => {
-            res.locals.principal = principal;
-            next();
-          },
-          (error: unknown) => sendHttpError(res, error, 'manifest upload'),
-        );
-    },
+    senderFirst(services, 'manifest upload'),
     express.json({ limit: MAX_MANIFEST_BODY_BYTES, type: () => true }),
     (req: express.Request, res: express.Response) => {
       const context = createContext(services, res.locals.principal);
