@@ -155,6 +155,10 @@ describe('the client: a tree through the chunk protocol and POST /manifests', ()
     expect(await db.storedChunk.count()).toBe(storedBefore);
     const anonymous = await fetch(`${env.apiUrl}/chunks`, { method: 'POST', body: good });
     expect(anonymous.status).toBe(401);
+    // The single-chunk route too answers a stranger before it reads the body.
+    const strangerPut = await fetch(`${env.apiUrl}/chunks/${sha256(good)}`, { method: 'PUT', body: good });
+    expect(strangerPut.status).toBe(401);
+    expect(await codeOf(strangerPut)).toBe('UNAUTHENTICATED');
     const accepted = await batch([[sha256(good), good]]);
     expect(accepted.status).toBe(200);
     expect(((await accepted.json()) as { chunks: { written: boolean }[] }).chunks).toEqual([
