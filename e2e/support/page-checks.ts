@@ -6,6 +6,9 @@ const SCREENSHOT_DIR = fileURLToPath(new URL('../test-results/screenshots/', imp
 
 /** Fails on any serious or critical accessibility violation axe finds on the page as it is now. */
 export async function expectNoSeriousA11yViolations(page: Page, what: string): Promise<void> {
+  // A client-side navigation sets the new page's <title> a moment after its content: check the settled page (a
+  // page that never gets a title still fails, here or in axe's document-title rule).
+  await expect(page, `the title of ${what}`).toHaveTitle(/\S/);
   const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21aa']).analyze();
   const serious = results.violations
     .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
