@@ -21,6 +21,7 @@ import {
   ChunkCorruptError,
   ChunkMissingError,
   type ChunkRepository,
+  eachLimited,
   chunkRefsOf,
   type Manifest,
   versionManifest,
@@ -71,34 +72,6 @@ export function manifestOfVersion(job: WorkJob, version: ChunkedVersion): Manife
     );
   }
   return manifest;
-}
-
-/**
- * Runs `work` over `items` in order, at most `limit` at once, while `isOpen()` says more may start. After a
- * failure no new item starts; those in flight finish, then the first failure is thrown. Returns how many items
- * were started (all of them done): the first that many.
- */
-async function inFlight<T>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<void>,
-  isOpen: () => boolean = () => true,
-): Promise<number> {
-  let next = 0;
-  let failure: { error: unknown } | undefined;
-  const lane = async () => {
-    while (failure === undefined && next < items.length && isOpen()) {
-      const item = items[next++] as T;
-      try {
-        await work(item);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-  if (failure !== undefined) throw failure.error;
-  return next;
 }
 
 /** The next batch of `hashes` from `from` on: at most BATCH_CHUNKS chunks and BATCH_BYTES bytes (at least one). */
@@ -273,7 +246,7 @@ export async function copyChunks(
       const openedAt = Date.now();
       let failure: { error: unknown } | undefined;
       try {
-        next += await inFlight(
+        next += await eachLimited(
           batch,
           CHUNKS_IN_FLIGHT,
           async (hash) => {
@@ -378,7 +351,7 @@ async function commitChecked(
   }
   const refs = chunkRefsOf(manifest);
   const absent: string[] = [];
-  await inFlight(refs, 16, async (ref) => {
+  await eachLimited(refs, 16, async (ref) => {
     if (!(await destination.has(ref))) absent.push(ref.hash);
   });
   for (const hash of absent) await forgetStoredChunk(db, tenantId, spaceId, hash);

@@ -46,6 +46,18 @@ describe('FilesystemChunkRepository', () => {
     ]);
   });
 
+  it('takes puts concurrently: a chunk put twice at once is written once, and the batch is whole', async () => {
+    const chunks = Array.from({ length: 24 }, (_, index) => seededBytes(20_000 + index, 100 + index));
+    const puts = [...chunks, ...chunks.slice(0, 6)].map((bytes) => repository.put(sha256Hex(bytes), bytes));
+    await Promise.all(puts);
+    const stored = await repository.flush();
+    expect(stored.map((chunk) => chunk.hash).sort()).toEqual(chunks.map((bytes) => sha256Hex(bytes)).sort());
+    expect(stored.every((chunk) => chunk.written)).toBe(true);
+    for (const bytes of chunks)
+      expect((await repository.get({ hash: sha256Hex(bytes), length: bytes.length })).equals(bytes)).toBe(true);
+    expect(await readdir(path.join(root, 'space', 'tenants', TENANT, 'chunks', '.partial'))).toEqual([]);
+  });
+
   it('refuses bytes that do not hash to their id and stores nothing', async () => {
     const bytes = seededBytes(5000, 7);
     await expect(repository.put('0'.repeat(64), bytes)).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });

@@ -1,3 +1,4 @@
+import { eachLimited } from './limited.js';
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { link, mkdir, open, rename, rm } from 'node:fs/promises';
@@ -41,7 +42,9 @@ export interface StoredChunk {
 /**
  * One tenant's chunks and manifests in one backup space, on any kind of storage (docs/data-layout.md). Chunks are
  * addressed by their sha256 and verified both ways: `put` refuses bytes that do not hash to their id (BAD_USER_INPUT,
- * nothing stored) and re-reads what it wrote; `get` re-hashes (ChunkCorruptError, ChunkMissingError).
+ * nothing stored) and checks that what it wrote landed whole (S3 reads each pack back over the wire; a local file's
+ * size is checked, since reading it back would only read the page cache); `get` re-hashes (ChunkCorruptError,
+ * ChunkMissingError), and the scrub re-reads every chunk on its schedule.
  *
  * `put` may buffer (S3 packs several chunks into one object): a chunk is durable only once a `flush` returned it.
  * Callers record in the index only what `flush` returned, so the index never names a chunk that is not there.
@@ -51,7 +54,7 @@ export interface ChunkRepository {
   readonly description: string;
   /**
    * `isHashed`: the caller has just hashed these very bytes to `hash` (the chunker cut them, or a verified read
-   * returned them), so the id check is not done twice; what lands is still read back and checked.
+   * returned them), so the id check is not done twice; that what was written landed whole is still checked.
    */
   put(hash: string, bytes: Uint8Array, options?: { isHashed?: boolean }): Promise<void>;
   /** Writes whatever `put` buffered; returns every chunk made durable since the last flush. */
@@ -93,17 +96,9 @@ function syncFileSystem(directory: string): Promise<boolean> {
   });
 }
 
-async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) await work(items[next++] as T);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-}
-
 /**
  * The FILESYSTEM repository: one file per chunk, manifests as files (the layout of docs/data-layout.md). `put`
- * writes each chunk to a temporary file and reads it back through the same descriptor; `flush` makes the batch
+ * writes each chunk to a temporary file (puts may run concurrently, and the disk is fastest when a few do); `flush` makes the batch
  * durable at once — every file fsynced (in parallel, so the disk commits them together instead of one journal
  * commit per chunk), linked under its name, each directory touched fsynced once — which is what makes small
  * files fast. Until `flush` returns, nothing of the batch is named: a crash leaves only temporaries.
@@ -115,7 +110,8 @@ export class FilesystemChunkRepository implements ChunkRepository {
   private pending: StoredChunk[] = [];
   private staged: { hash: string; length: number; temporary: string; target: string }[] = [];
   private readonly stagedHashes = new Set<string>();
-  private isPrepared = false;
+  /** The temporaries' directory, made (and cleared of a crashed writer's leftovers) by the first put. */
+  private prepared: Promise<void> | undefined;
 
   constructor(readonly location: TenantSpaceLocation) {
     this.store = new FilesystemChunkStore(location);
@@ -133,35 +129,48 @@ export class FilesystemChunkRepository implements ChunkRepository {
         { chunk: hash },
       );
     }
+    // Claimed before the first await: concurrent puts of one chunk write it once.
     if (this.stagedHashes.has(hash)) return;
-    if (await this.store.has(hash)) {
-      this.pending.push({ hash, length: bytes.length, location: null, written: false });
-      return;
-    }
-    if (!this.isPrepared) {
-      await mkdir(this.partialDirectory, { recursive: true });
-      await this.store.removeStaleTemporaries();
-      this.isPrepared = true;
-    }
-    const temporary = path.join(this.partialDirectory, `${hash}.${randomUUID()}`);
-    const handle = await open(temporary, 'wx+');
+    this.stagedHashes.add(hash);
     try {
-      await handle.writeFile(bytes);
-      // Read back through the same descriptor: the bytes checked are the bytes that get named.
-      const landed = Buffer.allocUnsafe(bytes.length);
-      const { bytesRead } = await handle.read(landed, 0, landed.length, 0);
-      const landedHash = sha256Hex(landed.subarray(0, bytesRead));
-      if (bytesRead !== bytes.length || landedHash !== hash) {
-        throw new ChunkCorruptError(hash, landedHash, `${temporary} (just written)`);
+      if (await this.store.has(hash)) {
+        this.stagedHashes.delete(hash);
+        this.pending.push({ hash, length: bytes.length, location: null, written: false });
+        return;
       }
-    } catch (error) {
+      this.prepared ??= this.prepare();
+      await this.prepared.catch((error: unknown) => {
+        this.prepared = undefined;
+        throw error;
+      });
+      const temporary = path.join(this.partialDirectory, `${hash}.${randomUUID()}`);
+      const handle = await open(temporary, 'wx');
+      try {
+        await handle.writeFile(bytes);
+        // The bytes were hashed against the id before this write (here or by the caller that says so); what is
+        // left to check is that all of them landed. Reading them back would read the page cache, the very pages
+        // just written: disk faults are found by reading the chunk after it left the cache (every read verifies,
+        // and the scrub re-reads every chunk on its schedule).
+        const { size } = await handle.stat();
+        if (size !== bytes.length) {
+          throw new Error(`chunk ${hash}: ${temporary} holds ${size} of its ${bytes.length} bytes after the write`);
+        }
+      } catch (error) {
+        await handle.close();
+        await rm(temporary, { force: true });
+        throw error;
+      }
       await handle.close();
-      await rm(temporary, { force: true });
+      this.staged.push({ hash, length: bytes.length, temporary, target });
+    } catch (error) {
+      this.stagedHashes.delete(hash);
       throw error;
     }
-    await handle.close();
-    this.staged.push({ hash, length: bytes.length, temporary, target });
-    this.stagedHashes.add(hash);
+  }
+
+  private async prepare(): Promise<void> {
+    await mkdir(this.partialDirectory, { recursive: true });
+    await this.store.removeStaleTemporaries();
   }
 
   async flush(): Promise<StoredChunk[]> {

@@ -14,7 +14,13 @@ import {
   uploadChunkList,
   uploadChunkProgress,
 } from '@echelon/db';
-import { type Chunk, type ChunkRepository, ContentDefinedChunker, validateEntryPath } from '@echelon/storage';
+import {
+  type Chunk,
+  type ChunkRepository,
+  ContentDefinedChunker,
+  eachLimited,
+  validateEntryPath,
+} from '@echelon/storage';
 import { DataStore, ERRORS, Upload } from '@tus/server';
 
 /**
@@ -33,10 +39,12 @@ export interface IntakeRequest {
 
 export const intakeRequests = new AsyncLocalStorage<IntakeRequest>();
 
-/** A refusal answered with its own status and body (tus's hooks and store both throw these). */
 /** How many bytes of chunks the intake stores and records at once. */
 const INTAKE_BATCH_BYTES = 16 * 1024 * 1024;
+/** Chunk writes of one batch in flight at once: a few keep the disk busy (one at a time waits on each). */
+const PUTS_IN_FLIGHT = 4;
 
+/** A refusal answered with its own status and body (tus's hooks and store both throw these). */
 export class TusRefusal {
   constructor(
     readonly status_code: number,
@@ -174,13 +182,23 @@ export class ChunkedIntakeStore extends DataStore {
     intake.isBusy = true;
     let received = 0;
     // Chunks are stored and recorded a batch at a time (one durable flush and two statements per batch, not per
-    // chunk); a PATCH cut off loses at most the batch in hand, which the client re-sends from HEAD's offset.
+    // chunk); a PATCH cut off loses at most the batches in hand, which the client re-sends from HEAD's offset.
+    // One batch is stored while the next is read and cut: at most two batches of memory, and the disk and the
+    // socket both kept busy. Batches are recorded one after another, in stream order.
     const batch: Chunk[] = [];
     let batchBytes = 0;
+    let recording: Promise<void> = Promise.resolve();
     const drain = async () => {
       const taken = batch.splice(0);
       batchBytes = 0;
-      await this.record(intake, taken);
+      await recording;
+      recording = this.record(intake, taken);
+      // Awaited by the next drain or at the end; a failure meanwhile is not an unhandled rejection.
+      recording.catch(() => undefined);
+    };
+    const drained = async () => {
+      await drain();
+      await recording;
     };
     try {
       for await (const piece of readable as AsyncIterable<Buffer>) {
@@ -191,12 +209,12 @@ export class ChunkedIntakeStore extends DataStore {
           if (batchBytes >= INTAKE_BATCH_BYTES) await drain();
         }
       }
-      await drain();
+      await drained();
       intake.received = offset + received;
       const size = Number(row.sizeBytes);
       if (intake.received === size) {
         batch.push(...intake.chunker.finish());
-        await drain();
+        await drained();
         await this.complete(intake.upload, intake.hasher);
         this.live.delete(id);
         return size;
@@ -209,6 +227,7 @@ export class ChunkedIntakeStore extends DataStore {
       return intake.received;
     } catch (error) {
       // The hasher may be ahead of what was recorded: the next request starts over from the storage.
+      await recording.catch(() => undefined);
       this.live.delete(id);
       throw error;
     } finally {
@@ -274,11 +293,9 @@ export class ChunkedIntakeStore extends DataStore {
   private async record(live: LiveIntake, chunks: readonly Chunk[]): Promise<void> {
     if (chunks.length === 0) return;
     const { upload, repository } = live;
-    for (const chunk of chunks) {
-      live.hasher.update(chunk.bytes);
-      // The chunker hashed these very bytes.
-      await repository.put(chunk.hash, chunk.bytes, { isHashed: true });
-    }
+    for (const chunk of chunks) live.hasher.update(chunk.bytes);
+    // The chunker hashed these very bytes.
+    await eachLimited(chunks, PUTS_IN_FLIGHT, (chunk) => repository.put(chunk.hash, chunk.bytes, { isHashed: true }));
     const stored = await repository.flush();
     const db = this.dbOf(upload);
     await recordStoredChunks(db, upload.tenantId, upload.intakeSpaceId as string, stored);
