@@ -60,6 +60,7 @@ test.describe('watching a backup job in the console', () => {
     const tenant = await seedWatchTenant('watch');
     await signIn(page, tenant.apiKey, { tenantName: tenant.name });
     await expect(page.getByTestId('viewer-name')).toHaveText(`${tenant.name} administrator`);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Backup jobs' }).click();
     await expect(page.getByTestId('live-status')).toHaveAttribute('data-state', 'connected');
     await expect(page.getByTestId('jobs-empty')).toBeVisible();
 

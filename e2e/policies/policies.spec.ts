@@ -1,6 +1,7 @@
 import { gqlOk } from '@echelon/stack';
 import { expect, type Page, test } from '@playwright/test';
 import { expectNoSeriousA11yViolations, screenshotBothWidths } from '../support/page-checks.js';
+import { personaKey } from '../support/personas.js';
 import { signIn } from '../support/sign-in.js';
 import { type E2eTenant, e2eWorld } from '../support/world.js';
 
@@ -21,21 +22,8 @@ const seedPolicyTenant = (label: string) =>
     ],
   });
 
-async function keyFor(tenant: E2eTenant, externalId: string, displayName: string, roles: string[]): Promise<string> {
-  const { createIdentity } = await gqlOk<{ createIdentity: { id: string } }>(
-    world.stack.apiUrl,
-    tenant.apiKey,
-    'mutation($input: CreateIdentityInput!) { createIdentity(input: $input) { id } }',
-    { input: { externalId, displayName, roles } },
-  );
-  const { createApiKey } = await gqlOk<{ createApiKey: { secret: string } }>(
-    world.stack.apiUrl,
-    tenant.apiKey,
-    'mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret } }',
-    { input: { identityId: createIdentity.id, name: `e2e ${externalId}` } },
-  );
-  return createApiKey.secret;
-}
+const keyFor = async (tenant: E2eTenant, externalId: string, displayName: string, roles: string[]) =>
+  (await personaKey(world.stack.apiUrl, tenant, { externalId, displayName, roles })).secret;
 
 const templatesOf = async (apiKey: string) =>
   (
@@ -186,7 +174,7 @@ test('a MEMBER sees no admin page in the navigation and is told "not allowed" by
   const secret = await keyFor(tenant, 'member-1', 'Morgan Member', ['MEMBER']);
   await signIn(page, secret, { tenantName: tenant.name });
   const nav = page.getByRole('navigation', { name: 'Main' });
-  await expect(nav.getByRole('link')).toHaveText(['Backup jobs']);
+  await expect(nav.getByRole('link')).toHaveText(['Overview', 'Backup jobs']);
   for (const path of ['/policies', '/policies/new', '/policies/preview', '/identities', '/storage']) {
     await page.goto(path);
     await expect(page.getByRole('heading', { name: 'Not allowed' })).toBeVisible();

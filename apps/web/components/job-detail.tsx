@@ -3,7 +3,8 @@
 import Link from 'next/link';
 import { useEffect, useReducer } from 'react';
 import { formatDuration } from '@/lib/format';
-import { type GraphQLRequestError, hasErrorCode, toRequestError } from '@/lib/graphql-client';
+import { type GraphQLRequestError, hasErrorCode } from '@/lib/graphql-client';
+import { latestRequest } from '@/lib/latest-request';
 import { BACKUP_JOB_QUERY, BACKUP_JOB_UPDATED_SUBSCRIPTION, REPLICA_PROGRESS_SUBSCRIPTION } from '@/lib/operations';
 import type { JobDetail as JobDetailData, JobDetailReplica, JobListItem, ReplicaProgressEvent } from '@/lib/view-types';
 import { DateTime } from './date-time';
@@ -129,28 +130,15 @@ export function JobDetail({ jobId }: { jobId: string }) {
   useEffect(() => {
     dispatch({ type: 'reset' });
     let isCancelled = false;
-    let fetchSequence = 0;
-    const controllers = new Set<AbortController>();
     /** Resume cursor: the id of the last replica event applied. */
     let lastEventId: string | null = null;
     const seenEventIds = new Set<string>();
 
-    const load = () => {
-      const sequence = ++fetchSequence;
-      const controller = new AbortController();
-      controllers.add(controller);
-      dispatch({ type: 'fetchStarted' });
-      session
-        .request(BACKUP_JOB_QUERY, { id: jobId }, controller.signal)
-        .then((result) => {
-          if (!isCancelled && sequence === fetchSequence) dispatch({ type: 'fetched', job: result.backupJob });
-        })
-        .catch((error: unknown) => {
-          if (isCancelled || controller.signal.aborted || sequence !== fetchSequence) return;
-          dispatch({ type: 'fetchFailed', error: toRequestError(error) });
-        })
-        .finally(() => controllers.delete(controller));
-    };
+    const job = latestRequest((signal) => session.request(BACKUP_JOB_QUERY, { id: jobId }, signal), {
+      onStart: () => dispatch({ type: 'fetchStarted' }),
+      onResult: (result) => dispatch({ type: 'fetched', job: result.backupJob }),
+      onError: (error) => dispatch({ type: 'fetchFailed', error }),
+    });
 
     const onLiveError = (error: GraphQLRequestError) => {
       if (isCancelled || session.endIfUnauthenticated(error)) return;
@@ -173,21 +161,21 @@ export function JobDetail({ jobId }: { jobId: string }) {
 
     const stopJobUpdates = session.live.subscribe({
       query: BACKUP_JOB_UPDATED_SUBSCRIPTION,
-      onData: ({ backupJobUpdated: job }) => {
-        if (!isCancelled && job.id === jobId) dispatch({ type: 'jobUpdated', job });
+      onData: ({ backupJobUpdated: updated }) => {
+        if (!isCancelled && updated.id === jobId) dispatch({ type: 'jobUpdated', job: updated });
       },
       onError: onLiveError,
       // Replica events replay from the cursor; the job row itself does not, so reload it after a drop.
-      onReconnected: load,
+      onReconnected: job.load,
     });
 
-    load();
+    job.load();
 
     return () => {
       isCancelled = true;
+      job.stop();
       stopProgress();
       stopJobUpdates();
-      for (const controller of controllers) controller.abort();
     };
   }, [session, jobId]);
 

@@ -2,131 +2,20 @@
 
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
-import { type MouseEvent, useEffect, useReducer } from 'react';
-import { type GraphQLRequestError, toRequestError } from '@/lib/graphql-client';
-import { BACKUP_JOB_UPDATED_SUBSCRIPTION, BACKUP_JOBS_QUERY, JOBS_PAGE_SIZE } from '@/lib/operations';
-import type { BackupJobsQueryResult, JobListItem } from '@/lib/view-types';
+import type { MouseEvent } from 'react';
+import { jobHref, jobProgress } from '@/lib/job-progress';
+import { JOBS_PAGE_SIZE } from '@/lib/operations';
+import type { JobListItem } from '@/lib/view-types';
 import { DateTime } from './date-time';
 import { LiveIndicator } from './live-indicator';
 import { ProgressBar } from './progress-bar';
 import { useSession } from './session-gate';
 import { StatusBadge } from './status-badge';
-
-interface JobsState {
-  /** null until the first page has loaded. */
-  jobs: JobListItem[] | null;
-  totalCount: number;
-  loadError: GraphQLRequestError | null;
-  liveError: GraphQLRequestError | null;
-  isFetching: boolean;
-  /** Pushed updates that arrived while a fetch was in flight; replayed over its (possibly older) result. */
-  updatesDuringFetch: JobListItem[];
-}
-
-type JobsAction =
-  | { type: 'reset' }
-  | { type: 'fetchStarted' }
-  | { type: 'fetched'; result: BackupJobsQueryResult['backupJobs'] }
-  | { type: 'fetchFailed'; error: GraphQLRequestError }
-  | { type: 'jobUpdated'; job: JobListItem }
-  | { type: 'liveFailed'; error: GraphQLRequestError };
-
-const INITIAL_STATE: JobsState = {
-  jobs: null,
-  totalCount: 0,
-  loadError: null,
-  liveError: null,
-  isFetching: false,
-  updatesDuringFetch: [],
-};
-
-/** Replaces the job in place, or puts a job not seen before at the top. */
-function upsertJob(jobs: readonly JobListItem[], job: JobListItem): { jobs: JobListItem[]; isNew: boolean } {
-  const index = jobs.findIndex((existing) => existing.id === job.id);
-  if (index === -1) return { jobs: [job, ...jobs], isNew: true };
-  const next = [...jobs];
-  next[index] = job;
-  return { jobs: next, isNew: false };
-}
-
-function jobsReducer(state: JobsState, action: JobsAction): JobsState {
-  switch (action.type) {
-    case 'reset':
-      return INITIAL_STATE;
-    case 'fetchStarted':
-      return { ...state, isFetching: true, updatesDuringFetch: [] };
-    case 'fetched': {
-      let jobs = action.result.edges.map((edge) => edge.node);
-      let totalCount = action.result.totalCount;
-      for (const update of state.updatesDuringFetch) {
-        const upserted = upsertJob(jobs, update);
-        jobs = upserted.jobs;
-        if (upserted.isNew) totalCount += 1;
-      }
-      return { ...state, jobs, totalCount, loadError: null, isFetching: false, updatesDuringFetch: [] };
-    }
-    case 'fetchFailed':
-      return { ...state, loadError: action.error, isFetching: false, updatesDuringFetch: [] };
-    case 'jobUpdated': {
-      const updatesDuringFetch = state.isFetching
-        ? [...state.updatesDuringFetch, action.job]
-        : state.updatesDuringFetch;
-      if (!state.jobs) return { ...state, updatesDuringFetch };
-      const { jobs, isNew } = upsertJob(state.jobs, action.job);
-      return { ...state, jobs, totalCount: state.totalCount + (isNew ? 1 : 0), updatesDuringFetch, liveError: null };
-    }
-    case 'liveFailed':
-      return { ...state, liveError: action.error };
-  }
-}
+import { useLiveJobs } from './use-live-jobs';
 
 export function JobsList() {
   const session = useSession();
-  const [state, dispatch] = useReducer(jobsReducer, INITIAL_STATE);
-
-  useEffect(() => {
-    dispatch({ type: 'reset' });
-    let isCancelled = false;
-    let fetchSequence = 0;
-    const controllers = new Set<AbortController>();
-
-    const load = () => {
-      const sequence = ++fetchSequence;
-      const controller = new AbortController();
-      controllers.add(controller);
-      dispatch({ type: 'fetchStarted' });
-      session
-        .request(BACKUP_JOBS_QUERY, { first: JOBS_PAGE_SIZE }, controller.signal)
-        .then((result) => {
-          if (!isCancelled && sequence === fetchSequence) dispatch({ type: 'fetched', result: result.backupJobs });
-        })
-        .catch((error: unknown) => {
-          if (isCancelled || controller.signal.aborted || sequence !== fetchSequence) return;
-          dispatch({ type: 'fetchFailed', error: toRequestError(error) });
-        })
-        .finally(() => controllers.delete(controller));
-    };
-
-    // Subscribe first, then load: an update that happens while the page loads is caught by one or the other.
-    const unsubscribe = session.live.subscribe({
-      query: BACKUP_JOB_UPDATED_SUBSCRIPTION,
-      onData: (data) => dispatch({ type: 'jobUpdated', job: data.backupJobUpdated }),
-      onError: (error) => {
-        if (session.endIfUnauthenticated(error)) return;
-        dispatch({ type: 'liveFailed', error });
-      },
-      // Updates pushed while the socket was down are gone; reload the page of jobs once to catch up.
-      onReconnected: load,
-    });
-    load();
-
-    return () => {
-      isCancelled = true;
-      unsubscribe();
-      for (const controller of controllers) controller.abort();
-    };
-  }, [session]);
-
+  const state = useLiveJobs({ filter: {}, first: JOBS_PAGE_SIZE, after: null });
   const { jobs, totalCount, loadError, liveError } = state;
 
   return (
@@ -191,21 +80,10 @@ export function JobsList() {
   );
 }
 
-function jobHref(jobId: string): string {
-  return `/jobs/${encodeURIComponent(jobId)}`;
-}
-
 function JobRow({ job }: { job: JobListItem }) {
   const router = useRouter();
   const href = jobHref(job.id);
-  const replicas = [...job.replicas].sort((a, b) => a.order - b.order);
-  const completed = replicas.filter((replica) => replica.status === 'COMPLETED').length;
-  const counted = replicas.filter((replica) => replica.status !== 'SKIPPED');
-  const bytesCopied = counted.reduce((sum, replica) => sum + replica.bytesCopied, 0);
-  const bytesTotal = counted.reduce((sum, replica) => sum + replica.bytesTotal, 0);
-  const replicaDetails = replicas
-    .map((replica) => `#${replica.order} ${replica.role} on ${replica.storageSystem.name}: ${replica.status}`)
-    .join('\n');
+  const progress = jobProgress(job);
 
   // The dataset link is the accessible way in; clicking anywhere else on the row is a convenience for the mouse.
   const onRowClick = (event: MouseEvent<HTMLTableRowElement>) => {
@@ -227,14 +105,14 @@ function JobRow({ job }: { job: JobListItem }) {
         <StatusBadge status={job.status} testId="job-status" />
       </td>
       <td>
-        <div className="copies" title={replicaDetails || undefined}>
+        <div className="copies" title={progress.replicaSummary || undefined}>
           <span data-testid="job-copies">
-            {completed}/{replicas.length} copies
+            {progress.completedCopies}/{progress.replicas.length} copies
           </span>
           <ProgressBar
-            bytesCopied={bytesCopied}
-            bytesTotal={bytesTotal}
-            isComplete={counted.length > 0 && counted.every((replica) => replica.status === 'COMPLETED')}
+            bytesCopied={progress.bytesCopied}
+            bytesTotal={progress.bytesTotal}
+            isComplete={progress.isComplete}
             label={`Bytes copied for ${job.datasetKey} version ${job.version}`}
             isCompact
           />

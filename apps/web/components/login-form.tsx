@@ -34,7 +34,7 @@ export function LoginForm() {
       await openSession(browserApiEndpoints(configuredApiUrl).baseUrl, apiKey);
       form.reset();
       disposeLiveConnections();
-      router.replace('/jobs');
+      router.replace('/');
     } catch (caught) {
       const requestError = toRequestError(caught);
       setError({

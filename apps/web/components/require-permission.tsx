@@ -3,7 +3,7 @@
 import { Alert, Anchor, Stack, Text, Title } from '@mantine/core';
 import Link from 'next/link';
 import type { ReactNode } from 'react';
-import { CONSOLE_PAGES, type Permission } from '@/lib/permissions';
+import { firstAllowedPage, type Permission } from '@/lib/permissions';
 import { useSession } from './session-gate';
 
 /**
@@ -22,7 +22,7 @@ export function RequirePermission({
   const session = useSession();
   const missing = needs.filter((permission) => !session.can(permission));
   if (missing.length === 0) return <>{children}</>;
-  const home = CONSOLE_PAGES.find((page) => page.needs.every((permission) => session.can(permission)));
+  const home = firstAllowedPage(session.can);
   return (
     <Stack data-testid="not-allowed" maw={640}>
       <Title order={1}>Not allowed</Title>

@@ -23,15 +23,16 @@ export const JOB_LIST_FIELDS = graphql(`
     statusReason
     createdAt
     completedAt
-    identity { externalId }
+    identity { id externalId }
     replicas { id order role status bytesCopied bytesTotal storageSystem { name } }
   }
 `);
 
 export const BACKUP_JOBS_QUERY = graphql(`
-  query BackupJobs($first: Int) {
-    backupJobs(first: $first) {
+  query BackupJobs($filter: BackupJobFilter, $first: Int, $after: String) {
+    backupJobs(filter: $filter, first: $first, after: $after) {
       totalCount
+      pageInfo { hasNextPage endCursor }
       edges { cursor node { ...JobListFields } }
     }
   }
@@ -134,6 +135,31 @@ export const REPLICATE_NOW_MUTATION = graphql(`
 export const RETRY_REPLICA_MUTATION = graphql(`
   mutation RetryReplica($id: ID!) {
     retryReplica(id: $id) { id status }
+  }
+`);
+
+/** The overview's capacity bars: each storage system's total and remaining bytes. */
+export const STORAGE_CAPACITY_QUERY = graphql(`
+  query StorageCapacity {
+    storageSystems { id name kind healthy capacityBytes remainingBytes }
+  }
+`);
+
+/** Each dataset's protection: copies its latest version's scheme requires against the verified copies it has. */
+export const DATASET_PROTECTION_QUERY = graphql(`
+  query DatasetProtection {
+    datasets {
+      key
+      identity { id externalId displayName }
+      compliance {
+        latestVersion
+        copiesRequired
+        copiesAchieved
+        newestVerifiedCopyAt
+        versionsNotFullyProtected
+        isCompliant
+      }
+    }
   }
 `);
 

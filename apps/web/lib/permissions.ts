@@ -38,6 +38,7 @@ export interface ConsolePage {
  * identity, so a MEMBER gets its own jobs only; the policies screens also need the identities to assign to.
  */
 export const CONSOLE_PAGES: readonly ConsolePage[] = [
+  { href: '/overview', label: 'Overview', needs: ['job:read'] },
   { href: '/jobs', label: 'Backup jobs', needs: ['job:read'] },
   { href: '/policies', label: 'Policies', needs: ['policy:read', 'identity:read'] },
   { href: '/storage', label: 'Storage systems', needs: ['storage:read', 'identity:read'] },
@@ -45,3 +46,7 @@ export const CONSOLE_PAGES: readonly ConsolePage[] = [
 ];
 
 export const pageFor = (href: string): ConsolePage | undefined => CONSOLE_PAGES.find((page) => page.href === href);
+
+/** The first page of the navigation the viewer may use, its home. */
+export const firstAllowedPage = (can: (permission: Permission) => boolean): ConsolePage | undefined =>
+  CONSOLE_PAGES.find((page) => page.needs.every(can));

@@ -15,14 +15,16 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  */
 type Documents = {
     "\n  query Viewer {\n    viewer {\n      identity { id externalId displayName roles }\n      tenant { id slug name }\n      permissions\n    }\n  }\n": typeof types.ViewerDocument,
-    "\n  fragment JobListFields on BackupJob {\n    id\n    datasetKey\n    version\n    status\n    statusReason\n    createdAt\n    completedAt\n    identity { externalId }\n    replicas { id order role status bytesCopied bytesTotal storageSystem { name } }\n  }\n": typeof types.JobListFieldsFragmentDoc,
-    "\n  query BackupJobs($first: Int) {\n    backupJobs(first: $first) {\n      totalCount\n      edges { cursor node { ...JobListFields } }\n    }\n  }\n": typeof types.BackupJobsDocument,
+    "\n  fragment JobListFields on BackupJob {\n    id\n    datasetKey\n    version\n    status\n    statusReason\n    createdAt\n    completedAt\n    identity { id externalId }\n    replicas { id order role status bytesCopied bytesTotal storageSystem { name } }\n  }\n": typeof types.JobListFieldsFragmentDoc,
+    "\n  query BackupJobs($filter: BackupJobFilter, $first: Int, $after: String) {\n    backupJobs(filter: $filter, first: $first, after: $after) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges { cursor node { ...JobListFields } }\n    }\n  }\n": typeof types.BackupJobsDocument,
     "\n  subscription BackupJobUpdated {\n    backupJobUpdated { ...JobListFields }\n  }\n": typeof types.BackupJobUpdatedDocument,
     "\n  query BackupJob($id: ID!) {\n    backupJob(id: $id) {\n      id\n      datasetKey\n      version\n      status\n      statusReason\n      createdAt\n      completedAt\n      identity { externalId displayName }\n      scheme {\n        matchedBy\n        copies\n        delaySeconds\n        templateVersion\n        template { name }\n        plannedOffsetsSeconds\n        skipped { storageSystem { name } reason }\n      }\n      replicas {\n        id\n        order\n        role\n        status\n        scheduledAt\n        startedAt\n        completedAt\n        bytesTotal\n        bytesCopied\n        checksum\n        attempts\n        lastError\n        storageSystem { id name }\n        space { name }\n      }\n    }\n  }\n": typeof types.BackupJobDocument,
     "\n  subscription ReplicaProgress($jobId: ID!, $after: ID) {\n    replicaProgress(jobId: $jobId, afterEventId: $after) {\n      id\n      at\n      jobId\n      status\n      bytesCopied\n      message\n      replica {\n        id\n        order\n        role\n        status\n        bytesCopied\n        bytesTotal\n        startedAt\n        completedAt\n        scheduledAt\n        checksum\n        attempts\n        lastError\n        storageSystem { id name }\n        space { name }\n      }\n    }\n  }\n": typeof types.ReplicaProgressDocument,
     "\n  mutation CancelBackup($id: ID!) {\n    cancelBackup(id: $id) { id status }\n  }\n": typeof types.CancelBackupDocument,
     "\n  mutation ReplicateNow($id: ID!) {\n    replicateNow(id: $id) { id status }\n  }\n": typeof types.ReplicateNowDocument,
     "\n  mutation RetryReplica($id: ID!) {\n    retryReplica(id: $id) { id status }\n  }\n": typeof types.RetryReplicaDocument,
+    "\n  query StorageCapacity {\n    storageSystems { id name kind healthy capacityBytes remainingBytes }\n  }\n": typeof types.StorageCapacityDocument,
+    "\n  query DatasetProtection {\n    datasets {\n      key\n      identity { id externalId displayName }\n      compliance {\n        latestVersion\n        copiesRequired\n        copiesAchieved\n        newestVerifiedCopyAt\n        versionsNotFullyProtected\n        isCompliant\n      }\n    }\n  }\n": typeof types.DatasetProtectionDocument,
     "\n  fragment StorageSystemFields on StorageSystem {\n    id\n    name\n    kind\n    healthy\n    capacityBytes\n    remainingBytes\n    spaces { id name capacityBytes usedBytes remainingBytes }\n  }\n": typeof types.StorageSystemFieldsFragmentDoc,
     "\n  query StorageSystems {\n    storageSystems { ...StorageSystemFields }\n  }\n": typeof types.StorageSystemsDocument,
     "\n  mutation CreateStorageSystem($input: CreateStorageSystemInput!) {\n    createStorageSystem(input: $input) { ...StorageSystemFields }\n  }\n": typeof types.CreateStorageSystemDocument,
@@ -45,14 +47,16 @@ type Documents = {
 };
 const documents: Documents = {
     "\n  query Viewer {\n    viewer {\n      identity { id externalId displayName roles }\n      tenant { id slug name }\n      permissions\n    }\n  }\n": types.ViewerDocument,
-    "\n  fragment JobListFields on BackupJob {\n    id\n    datasetKey\n    version\n    status\n    statusReason\n    createdAt\n    completedAt\n    identity { externalId }\n    replicas { id order role status bytesCopied bytesTotal storageSystem { name } }\n  }\n": types.JobListFieldsFragmentDoc,
-    "\n  query BackupJobs($first: Int) {\n    backupJobs(first: $first) {\n      totalCount\n      edges { cursor node { ...JobListFields } }\n    }\n  }\n": types.BackupJobsDocument,
+    "\n  fragment JobListFields on BackupJob {\n    id\n    datasetKey\n    version\n    status\n    statusReason\n    createdAt\n    completedAt\n    identity { id externalId }\n    replicas { id order role status bytesCopied bytesTotal storageSystem { name } }\n  }\n": types.JobListFieldsFragmentDoc,
+    "\n  query BackupJobs($filter: BackupJobFilter, $first: Int, $after: String) {\n    backupJobs(filter: $filter, first: $first, after: $after) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges { cursor node { ...JobListFields } }\n    }\n  }\n": types.BackupJobsDocument,
     "\n  subscription BackupJobUpdated {\n    backupJobUpdated { ...JobListFields }\n  }\n": types.BackupJobUpdatedDocument,
     "\n  query BackupJob($id: ID!) {\n    backupJob(id: $id) {\n      id\n      datasetKey\n      version\n      status\n      statusReason\n      createdAt\n      completedAt\n      identity { externalId displayName }\n      scheme {\n        matchedBy\n        copies\n        delaySeconds\n        templateVersion\n        template { name }\n        plannedOffsetsSeconds\n        skipped { storageSystem { name } reason }\n      }\n      replicas {\n        id\n        order\n        role\n        status\n        scheduledAt\n        startedAt\n        completedAt\n        bytesTotal\n        bytesCopied\n        checksum\n        attempts\n        lastError\n        storageSystem { id name }\n        space { name }\n      }\n    }\n  }\n": types.BackupJobDocument,
     "\n  subscription ReplicaProgress($jobId: ID!, $after: ID) {\n    replicaProgress(jobId: $jobId, afterEventId: $after) {\n      id\n      at\n      jobId\n      status\n      bytesCopied\n      message\n      replica {\n        id\n        order\n        role\n        status\n        bytesCopied\n        bytesTotal\n        startedAt\n        completedAt\n        scheduledAt\n        checksum\n        attempts\n        lastError\n        storageSystem { id name }\n        space { name }\n      }\n    }\n  }\n": types.ReplicaProgressDocument,
     "\n  mutation CancelBackup($id: ID!) {\n    cancelBackup(id: $id) { id status }\n  }\n": types.CancelBackupDocument,
     "\n  mutation ReplicateNow($id: ID!) {\n    replicateNow(id: $id) { id status }\n  }\n": types.ReplicateNowDocument,
     "\n  mutation RetryReplica($id: ID!) {\n    retryReplica(id: $id) { id status }\n  }\n": types.RetryReplicaDocument,
+    "\n  query StorageCapacity {\n    storageSystems { id name kind healthy capacityBytes remainingBytes }\n  }\n": types.StorageCapacityDocument,
+    "\n  query DatasetProtection {\n    datasets {\n      key\n      identity { id externalId displayName }\n      compliance {\n        latestVersion\n        copiesRequired\n        copiesAchieved\n        newestVerifiedCopyAt\n        versionsNotFullyProtected\n        isCompliant\n      }\n    }\n  }\n": types.DatasetProtectionDocument,
     "\n  fragment StorageSystemFields on StorageSystem {\n    id\n    name\n    kind\n    healthy\n    capacityBytes\n    remainingBytes\n    spaces { id name capacityBytes usedBytes remainingBytes }\n  }\n": types.StorageSystemFieldsFragmentDoc,
     "\n  query StorageSystems {\n    storageSystems { ...StorageSystemFields }\n  }\n": types.StorageSystemsDocument,
     "\n  mutation CreateStorageSystem($input: CreateStorageSystemInput!) {\n    createStorageSystem(input: $input) { ...StorageSystemFields }\n  }\n": types.CreateStorageSystemDocument,
@@ -95,11 +99,11 @@ export function graphql(source: "\n  query Viewer {\n    viewer {\n      identit
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  fragment JobListFields on BackupJob {\n    id\n    datasetKey\n    version\n    status\n    statusReason\n    createdAt\n    completedAt\n    identity { externalId }\n    replicas { id order role status bytesCopied bytesTotal storageSystem { name } }\n  }\n"): (typeof documents)["\n  fragment JobListFields on BackupJob {\n    id\n    datasetKey\n    version\n    status\n    statusReason\n    createdAt\n    completedAt\n    identity { externalId }\n    replicas { id order role status bytesCopied bytesTotal storageSystem { name } }\n  }\n"];
+export function graphql(source: "\n  fragment JobListFields on BackupJob {\n    id\n    datasetKey\n    version\n    status\n    statusReason\n    createdAt\n    completedAt\n    identity { id externalId }\n    replicas { id order role status bytesCopied bytesTotal storageSystem { name } }\n  }\n"): (typeof documents)["\n  fragment JobListFields on BackupJob {\n    id\n    datasetKey\n    version\n    status\n    statusReason\n    createdAt\n    completedAt\n    identity { id externalId }\n    replicas { id order role status bytesCopied bytesTotal storageSystem { name } }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query BackupJobs($first: Int) {\n    backupJobs(first: $first) {\n      totalCount\n      edges { cursor node { ...JobListFields } }\n    }\n  }\n"): (typeof documents)["\n  query BackupJobs($first: Int) {\n    backupJobs(first: $first) {\n      totalCount\n      edges { cursor node { ...JobListFields } }\n    }\n  }\n"];
+export function graphql(source: "\n  query BackupJobs($filter: BackupJobFilter, $first: Int, $after: String) {\n    backupJobs(filter: $filter, first: $first, after: $after) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges { cursor node { ...JobListFields } }\n    }\n  }\n"): (typeof documents)["\n  query BackupJobs($filter: BackupJobFilter, $first: Int, $after: String) {\n    backupJobs(filter: $filter, first: $first, after: $after) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges { cursor node { ...JobListFields } }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -124,6 +128,14 @@ export function graphql(source: "\n  mutation ReplicateNow($id: ID!) {\n    repl
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation RetryReplica($id: ID!) {\n    retryReplica(id: $id) { id status }\n  }\n"): (typeof documents)["\n  mutation RetryReplica($id: ID!) {\n    retryReplica(id: $id) { id status }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query StorageCapacity {\n    storageSystems { id name kind healthy capacityBytes remainingBytes }\n  }\n"): (typeof documents)["\n  query StorageCapacity {\n    storageSystems { id name kind healthy capacityBytes remainingBytes }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query DatasetProtection {\n    datasets {\n      key\n      identity { id externalId displayName }\n      compliance {\n        latestVersion\n        copiesRequired\n        copiesAchieved\n        newestVerifiedCopyAt\n        versionsNotFullyProtected\n        isCompliant\n      }\n    }\n  }\n"): (typeof documents)["\n  query DatasetProtection {\n    datasets {\n      key\n      identity { id externalId displayName }\n      compliance {\n        latestVersion\n        copiesRequired\n        copiesAchieved\n        newestVerifiedCopyAt\n        versionsNotFullyProtected\n        isCompliant\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
