@@ -23,11 +23,21 @@ export class EchelonApiError extends Error {
 const MISSING_QUESTION_SIZE = 2_000;
 const DEFAULT_PUT_CONCURRENCY = 3;
 
-async function graphql<T>(connection: Connection, query: string, variables: Record<string, unknown>): Promise<T> {
+/**
+ * One GraphQL request over HTTP; the first error of the answer is thrown as an EchelonApiError with its contract
+ * code. `signal` aborts the request (Ctrl-C in a terminal).
+ */
+export async function graphqlRequest<T>(
+  connection: Connection,
+  query: string,
+  variables: Record<string, unknown>,
+  signal?: AbortSignal,
+): Promise<T> {
   const response = await fetch(new URL('/graphql', connection.apiUrl), {
     method: 'POST',
     headers: { authorization: `Bearer ${connection.apiKey}`, 'content-type': 'application/json' },
     body: JSON.stringify({ query, variables }),
+    signal,
   });
   const body = (await response.json().catch(() => null)) as {
     data?: T;
@@ -43,13 +53,18 @@ async function graphql<T>(connection: Connection, query: string, variables: Reco
 }
 
 /** Which of `hashes` the caller's tenant does not hold yet, in order. */
-export async function missingChunks(connection: Connection, hashes: readonly string[]): Promise<string[]> {
+export async function missingChunks(
+  connection: Connection,
+  hashes: readonly string[],
+  signal?: AbortSignal,
+): Promise<string[]> {
   const missing: string[] = [];
   for (let start = 0; start < hashes.length; start += MISSING_QUESTION_SIZE) {
-    const data = await graphql<{ missingChunks: string[] }>(
+    const data = await graphqlRequest<{ missingChunks: string[] }>(
       connection,
       'query($hashes: [String!]!) { missingChunks(hashes: $hashes) }',
       { hashes: hashes.slice(start, start + MISSING_QUESTION_SIZE) },
+      signal,
     );
     missing.push(...data.missingChunks);
   }
@@ -80,6 +95,7 @@ export async function putChunks(
   connection: Connection,
   chunks: readonly SourceChunk[],
   dataClass?: string | null,
+  signal?: AbortSignal,
 ): Promise<void> {
   const url = new URL('/chunks', connection.apiUrl);
   if (dataClass !== undefined && dataClass !== null) url.searchParams.set('dataClass', dataClass);
@@ -89,6 +105,7 @@ export async function putChunks(
     method: 'POST',
     headers: { authorization: `Bearer ${connection.apiKey}`, 'content-type': 'application/octet-stream' },
     body: Buffer.concat(parts),
+    signal,
   });
   if (!response.ok) throw await httpError(response, `a batch of ${chunks.length} chunks`);
 }
@@ -111,16 +128,24 @@ function batchesOf(chunks: readonly SourceChunk[]): SourceChunk[][] {
   return batches;
 }
 
-async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+async function eachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+  signal?: AbortSignal,
+): Promise<void> {
   let next = 0;
   const run = async () => {
-    while (next < items.length) await work(items[next++] as T);
+    while (next < items.length) {
+      signal?.throwIfAborted();
+      await work(items[next++] as T);
+    }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, run));
 }
 
 /** An answer of a plain-HTTP route as an error: the API's `{ error: { code, message } }`, or its words. */
-async function httpError(response: Response, what: string): Promise<EchelonApiError> {
+export async function httpError(response: Response, what: string): Promise<EchelonApiError> {
   const text = await response.text().catch(() => '');
   let code = 'INTERNAL';
   let message = text.trim() || `HTTP ${response.status}`;
@@ -140,11 +165,13 @@ async function httpError(response: Response, what: string): Promise<EchelonApiEr
 export async function stageManifest(
   connection: Connection,
   manifest: { datasetKey: string; dataClass: string | null; kind: 'object' | 'tree'; entries: ManifestEntry[] },
+  signal?: AbortSignal,
 ): Promise<string> {
   const response = await fetch(new URL('/manifests', connection.apiUrl), {
     method: 'POST',
     headers: { authorization: `Bearer ${connection.apiKey}`, 'content-type': 'application/json' },
     body: JSON.stringify(manifest),
+    signal,
   });
   if (!response.ok) throw await httpError(response, 'the manifest was refused');
   const body = (await response.json()) as { upload: { id: string } };
@@ -156,8 +183,20 @@ export interface BackupOptions {
   dataClass?: string | null;
   idempotencyKey?: string;
   putConcurrency?: number;
-  /** Bytes read from the source, and bytes sent, so far. */
-  onProgress?: (progress: { readBytes: number; sentBytes: number; sentChunks: number }) => void;
+  /** Bytes read from the source (of `totalBytes` to read), and bytes sent, so far. */
+  onProgress?: (progress: BackupProgress) => void;
+  /**
+   * Stops the backup between requests and aborts the ones in flight (Ctrl-C). Every chunk the API confirmed is
+   * kept: the next backup of the same source asks missingChunks again and sends only the rest.
+   */
+  signal?: AbortSignal;
+}
+
+export interface BackupProgress {
+  readBytes: number;
+  totalBytes: number;
+  sentBytes: number;
+  sentChunks: number;
 }
 
 export interface BackupReceipt {
@@ -184,8 +223,14 @@ export async function backupPath(
   let sentChunks = 0;
   let sentBytes = 0;
   let readBytes = 0;
-  const report = () => options.onProgress?.({ readBytes, sentBytes, sentChunks });
+  let totalBytes = 0;
+  const { signal } = options;
+  const report = () => options.onProgress?.({ readBytes, totalBytes, sentBytes, sentChunks });
   const scanned = await scanSource(source, {
+    onListed: (listing) => {
+      totalBytes = listing.totalBytes;
+      report();
+    },
     onRead: (bytes) => {
       readBytes = bytes;
     },
@@ -196,29 +241,35 @@ export async function backupPath(
         await missingChunks(
           connection,
           fresh.map((chunk) => chunk.hash),
+          signal,
         ),
       );
       await eachLimited(
         batchesOf(fresh.filter((chunk) => lacking.has(chunk.hash))),
         options.putConcurrency ?? DEFAULT_PUT_CONCURRENCY,
         async (batch) => {
-          await putChunks(connection, batch, options.dataClass);
+          await putChunks(connection, batch, options.dataClass, signal);
           sentChunks += batch.length;
           sentBytes += batch.reduce((sum, chunk) => sum + chunk.length, 0);
           report();
         },
+        signal,
       );
       report();
     },
   });
   // The manifest goes by its own route (a big tree's is larger than a GraphQL body may be), then the request.
-  const uploadId = await stageManifest(connection, {
-    datasetKey: options.datasetKey,
-    dataClass: options.dataClass ?? null,
-    kind: scanned.kind,
-    entries: scanned.entries,
-  });
-  const data = await graphql<{ requestBackup: { id: string } }>(
+  const uploadId = await stageManifest(
+    connection,
+    {
+      datasetKey: options.datasetKey,
+      dataClass: options.dataClass ?? null,
+      kind: scanned.kind,
+      entries: scanned.entries,
+    },
+    signal,
+  );
+  const data = await graphqlRequest<{ requestBackup: { id: string } }>(
     connection,
     'mutation($input: RequestBackupInput!) { requestBackup(input: $input) { id } }',
     {
@@ -229,6 +280,7 @@ export async function backupPath(
         ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
       },
     },
+    signal,
   );
   return { jobId: data.requestBackup.id, source: scanned, chunkCount: seen.size, sentChunks, sentBytes };
 }

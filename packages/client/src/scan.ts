@@ -20,6 +20,21 @@ export interface ScannedSource {
   skipped: { path: string; reason: string }[];
 }
 
+/** One regular file a scan will read, and the path its manifest entry gets. */
+export interface SourceFile {
+  file: string;
+  entryPath: string;
+  size: number;
+}
+
+/** What a source holds before a byte of it is read: its files in manifest order, their total size, what is left out. */
+export interface SourceListing {
+  kind: 'object' | 'tree';
+  files: SourceFile[];
+  totalBytes: number;
+  skipped: { path: string; reason: string }[];
+}
+
 export interface ScanOptions {
   /**
    * Called with the chunks read so far, about `batchBytes` at a time, in stream order; the scan waits for it, so a
@@ -28,6 +43,8 @@ export interface ScanOptions {
   onChunks: (chunks: SourceChunk[]) => Promise<void>;
   /** Default 64 MiB. */
   batchBytes?: number;
+  /** The source's listing, once it is walked and before it is read (a progress bar's total). */
+  onListed?: (listing: SourceListing) => void;
   /** How much of the source has been read, in bytes. */
   onRead?: (bytes: number) => void;
 }
@@ -40,16 +57,64 @@ const READ_WHOLE_BYTES = 4 * 1024 * 1024;
 const modeOf = (mode: number): string => (mode & 0o7777).toString(8).padStart(4, '0');
 
 /**
- * Reads a file or a directory tree once: every regular file goes through the content-defined chunker (the same
- * boundaries the server's intake cuts), each chunk is handed to `onChunks`, and the entries of the version's
- * manifest are returned. A single file is an `object` (its entry named after the file), a directory a `tree` with
- * paths relative to it. Symbolic links and special files are skipped and listed.
+ * Walks a file or a directory tree without reading it: a single file is an `object` (its entry named after the
+ * file, or "data" when the name cannot be an entry path), a directory a `tree` of its regular files with paths
+ * relative to it, in byte order of those paths. Symbolic links, special files and names that cannot be entry paths
+ * are skipped and listed.
+ */
+export async function listSource(source: string): Promise<SourceListing> {
+  const root = await lstat(source);
+  const files: SourceFile[] = [];
+  const skipped: SourceListing['skipped'] = [];
+  const walk = async (directory: string, prefix: string) => {
+    const names = (await readdir(directory)).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    for (const name of names) {
+      const file = path.join(directory, name);
+      const entryPath = prefix === '' ? name : `${prefix}/${name}`;
+      const info = await lstat(file);
+      if (info.isDirectory()) await walk(file, entryPath);
+      else if (!info.isFile()) {
+        skipped.push({ path: entryPath, reason: info.isSymbolicLink() ? 'a symbolic link' : 'not a regular file' });
+      } else {
+        try {
+          validateEntryPath(entryPath);
+        } catch (error) {
+          skipped.push({ path: entryPath, reason: (error as Error).message });
+          continue;
+        }
+        files.push({ file, entryPath, size: info.size });
+      }
+    }
+  };
+  let kind: SourceListing['kind'];
+  if (root.isDirectory()) {
+    kind = 'tree';
+    await walk(source, '');
+  } else if (root.isFile()) {
+    kind = 'object';
+    let entryPath = 'data';
+    try {
+      entryPath = validateEntryPath(path.basename(source));
+    } catch {
+      // A name that cannot be an entry path (a newline in it, say) is stored as "data".
+    }
+    files.push({ file: source, entryPath, size: root.size });
+  } else {
+    throw new Error(`${source} is neither a regular file nor a directory`);
+  }
+  return { kind, files, totalBytes: files.reduce((sum, file) => sum + file.size, 0), skipped };
+}
+
+/**
+ * Reads a file or a directory tree once (see listSource for what it takes in): every regular file goes through the
+ * content-defined chunker (the same boundaries the server's intake cuts), each chunk is handed to `onChunks`, and
+ * the entries of the version's manifest are returned.
  */
 export async function scanSource(source: string, options: ScanOptions): Promise<ScannedSource> {
   const batchBytes = options.batchBytes ?? DEFAULT_BATCH_BYTES;
-  const root = await lstat(source);
+  const listing = await listSource(source);
+  options.onListed?.(listing);
   const entries: ManifestEntry[] = [];
-  const skipped: ScannedSource['skipped'] = [];
   let batch: SourceChunk[] = [];
   let batchSize = 0;
   let read = 0;
@@ -100,44 +165,7 @@ export async function scanSource(source: string, options: ScanOptions): Promise<
     });
   };
 
-  const walk = async (directory: string, prefix: string) => {
-    const names = (await readdir(directory)).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
-    for (const name of names) {
-      const file = path.join(directory, name);
-      const entryPath = prefix === '' ? name : `${prefix}/${name}`;
-      const info = await lstat(file);
-      if (info.isDirectory()) await walk(file, entryPath);
-      else if (!info.isFile()) {
-        skipped.push({ path: entryPath, reason: info.isSymbolicLink() ? 'a symbolic link' : 'not a regular file' });
-      } else {
-        try {
-          validateEntryPath(entryPath);
-        } catch (error) {
-          skipped.push({ path: entryPath, reason: (error as Error).message });
-          continue;
-        }
-        await readFile(file, entryPath);
-      }
-    }
-  };
-
-  let kind: ScannedSource['kind'];
-  if (root.isDirectory()) {
-    kind = 'tree';
-    await walk(source, '');
-  } else if (root.isFile()) {
-    kind = 'object';
-    const name = path.basename(source);
-    let entryPath = 'data';
-    try {
-      entryPath = validateEntryPath(name);
-    } catch {
-      // A name that cannot be an entry path (a newline in it, say) is stored as "data".
-    }
-    await readFile(source, entryPath);
-  } else {
-    throw new Error(`${source} is neither a regular file nor a directory`);
-  }
+  for (const { file, entryPath } of listing.files) await readFile(file, entryPath);
   await drain();
-  return { kind, entries, totalBytes: read, skipped };
+  return { kind: listing.kind, entries, totalBytes: read, skipped: listing.skipped };
 }

@@ -1,0 +1,2 @@
+export { runCli } from './main.js';
+export { EXIT } from './cli-errors.js';
