@@ -173,6 +173,55 @@ async function sendChunked(
   await pipeline(Readable.from(entryBytes(entry, reader, range)), res);
 }
 
+type CompletedRestoreJob = RestoreJobWithRelations & {
+  fromReplica: NonNullable<RestoreJobWithRelations['fromReplica']>;
+};
+
+/** The caller's completed restore job named in the path, or the typed refusal a download answers with. */
+async function completedRestore(
+  services: Services,
+  req: express.Request,
+): Promise<{ context: RequestContext; job: CompletedRestoreJob }> {
+  const principal = await authenticate(services, req.headers.authorization);
+  if (principal === undefined) throw new DomainError('UNAUTHENTICATED', 'send Authorization: Bearer <API key>');
+  if (principal.kind !== 'identity' || !hasPermission(rolesOf(principal), 'restore:read')) {
+    throw new DomainError('FORBIDDEN', 'your roles do not allow restore:read');
+  }
+  const context = createContext(services, principal);
+  const id = String(req.params.id ?? '');
+  const job = await findRestoreJob(context, id);
+  if (job === null) throw new DomainError('NOT_FOUND', `restore job ${id} does not exist`);
+  if (job.status !== 'COMPLETED' || job.fromReplica === null) {
+    throw new DomainError('CONFLICT', `restore job ${job.id} is ${job.status}, not COMPLETED`);
+  }
+  return { context, job: { ...job, fromReplica: job.fromReplica } };
+}
+
+/**
+ * `GET /restores/:id/manifest`: what a completed restore of a chunked version holds, as JSON
+ * `{ kind, sha256, entries: [{ path, mode, mtime, size, sha256 }] }` without chunk lists, so a client can check
+ * every file it writes (and the listing against the version's sha256, see treeSha256). A version of the first data
+ * plane has no manifest: NOT_FOUND (its download is one object whose sha256 is the version's).
+ */
+async function sendManifest(services: Services, req: express.Request, res: express.Response): Promise<void> {
+  const { context, job } = await completedRestore(services, req);
+  const plan = await chunkedRestorePlan(context.db, job.tenantId, job.datasetVersionId);
+  if (plan === null) throw new DomainError('NOT_FOUND', `restore job ${job.id} is of a version without a manifest`);
+  const manifest = versionManifest({
+    tenantId: job.tenantId,
+    datasetKey: plan.version.datasetKey,
+    version: plan.version.number,
+    createdAt: plan.version.createdAt,
+    contents: plan.version.contents,
+  });
+  res.setHeader('Cache-Control', 'no-store');
+  res.json({
+    kind: manifest.kind,
+    sha256: manifest.sha256,
+    entries: manifest.entries.map(({ path, mode, mtime, size, sha256 }) => ({ path, mode, mtime, size, sha256 })),
+  });
+}
+
 /**
  * `GET /restores/:id/content`: a completed restore's bytes, with the same Authorization header as every other
  * request. A chunked version is reassembled as it is sent, each chunk verified, a bad chunk read from another copy
@@ -185,17 +234,7 @@ export function createRestoresRouter(services: Services): express.Router {
   const router = express.Router();
   router.get('/restores/:id/content', async (req, res) => {
     try {
-      const principal = await authenticate(services, req.headers.authorization);
-      if (principal === undefined) throw new DomainError('UNAUTHENTICATED', 'send Authorization: Bearer <API key>');
-      if (principal.kind !== 'identity' || !hasPermission(rolesOf(principal), 'restore:read')) {
-        throw new DomainError('FORBIDDEN', 'your roles do not allow restore:read');
-      }
-      const context = createContext(services, principal);
-      const job = await findRestoreJob(context, req.params.id ?? '');
-      if (job === null) throw new DomainError('NOT_FOUND', `restore job ${req.params.id} does not exist`);
-      if (job.status !== 'COMPLETED' || job.fromReplica === null) {
-        throw new DomainError('CONFLICT', `restore job ${job.id} is ${job.status}, not COMPLETED`);
-      }
+      const { context, job } = await completedRestore(services, req);
       const plan = await chunkedRestorePlan(context.db, job.tenantId, job.datasetVersionId);
       if (plan !== null) {
         await sendChunked(context, services, job, plan, req, res);
@@ -225,6 +264,9 @@ export function createRestoresRouter(services: Services): express.Router {
     } catch (error) {
       sendHttpError(res, error, 'restore download');
     }
+  });
+  router.get('/restores/:id/manifest', (req, res) => {
+    sendManifest(services, req, res).catch((error: unknown) => sendHttpError(res, error, 'restore manifest'));
   });
   return router;
 }
