@@ -20,6 +20,7 @@ import { loadConfig, REPO_ROOT, required } from '@echelon/config';
 import { createDb } from '@echelon/db';
 import { DefaultLogger, NativeConnection, Runtime, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../temporal/src/activities/index.js';
+import { bundleWorkflowsInChild } from '../temporal/src/workflow-bundle.js';
 import { createBackupWorkers, runUntilSignalled } from '../temporal/src/workers.js';
 
 /** BENCH_WORKER_<name>, unset when empty. Not turbo inputs: the benchmark is not a turbo task. */
@@ -74,7 +75,7 @@ async function main(): Promise<void> {
     namespace: config.temporalNamespace,
     taskQueue: config.taskQueue,
     // An experimental variant of the workflows can be swapped in (a path relative to the repository root).
-    workflowsPath: path.join(REPO_ROOT, workflows),
+    workflowBundle: await bundleWorkflowsInChild(path.join(REPO_ROOT, workflows)),
     activities: createActivities({ db, copyRateLimit: config.copyRateLimit, secretKey: config.secretKey }),
     activitySlots: config.workerActivitySlots,
     intakeSlots: config.workerIntakeSlots,

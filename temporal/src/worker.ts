@@ -6,6 +6,7 @@ import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createWorkerActivities } from './activities/index.js';
 import { createBackupClient } from './client.js';
 import { dueQueueOf, intakeQueueOf } from './shared.js';
+import { bundleWorkflowsInChild } from './workflow-bundle.js';
 import { createBackupWorkers, runUntilSignalled } from './workers.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -28,7 +29,7 @@ async function main(): Promise<void> {
     connection,
     namespace: config.temporalNamespace,
     taskQueue: config.taskQueue,
-    workflowsPath: path.join(here, 'workflows', 'index.ts'),
+    workflowBundle: await bundleWorkflowsInChild(path.join(here, 'workflows', 'index.ts')),
     activities: createWorkerActivities({
       db,
       copyRateLimit: config.copyRateLimit,

@@ -6,7 +6,8 @@ export interface BackupWorkerOptions {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
-  workflowsPath: string;
+  /** The workflow code, bundled: see bundleWorkflowsInChild (bundling in this process keeps webpack's memory). */
+  workflowBundle: { code: string };
   activities: BackupActivities;
   /** Activities the main queue runs at once (bookkeeping, restores): beyond it, work waits in Temporal by priority. */
   activitySlots: number;
@@ -39,7 +40,7 @@ export async function createBackupWorkers(options: BackupWorkerOptions): Promise
   const main = await Worker.create({
     ...shared,
     taskQueue: options.taskQueue,
-    workflowsPath: options.workflowsPath,
+    workflowBundle: options.workflowBundle,
     maxConcurrentActivityTaskExecutions: options.activitySlots,
     // After a worker dies, its sticky queue holds the next workflow task this long before any worker takes it. 3 s
     // (session 1) recovered faster from a crash but, under a burst, sent dozens of tasks that merely waited their
