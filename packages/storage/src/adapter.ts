@@ -55,6 +55,18 @@ export interface Sha256Meter extends Transform {
   result(): ObjectInfo;
 }
 
+/** sha256 and length of a whole stream (a file, an object's body), read once; stops when `signal` aborts. */
+export async function sha256Of(source: AsyncIterable<Uint8Array>, signal?: AbortSignal): Promise<ObjectInfo> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const piece of source) {
+    signal?.throwIfAborted();
+    hash.update(piece);
+    bytes += piece.length;
+  }
+  return { sha256: hash.digest('hex'), bytes };
+}
+
 /**
  * Hashes bytes on their way through (copies, downloads). `onProgress` hears the running byte count. With
  * `expectSha256`, the last chunk is held back until the whole stream is hashed: when the bytes do not match, the

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { access, constants, mkdir, open, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -9,6 +9,7 @@ import {
   ChecksumMismatchError,
   type ObjectInfo,
   sha256Meter,
+  sha256Of,
   type StorageAdapter,
   type WriteOptions,
   type WriteResult,
@@ -45,14 +46,8 @@ export function unusableStorageError(error: unknown, where: string): unknown {
 }
 
 /** sha256 of a file, streamed. */
-export async function hashFile(file: string): Promise<ObjectInfo> {
-  const hash = createHash('sha256');
-  let bytes = 0;
-  for await (const chunk of createReadStream(file)) {
-    hash.update(chunk as Buffer);
-    bytes += (chunk as Buffer).length;
-  }
-  return { sha256: hash.digest('hex'), bytes };
+export function hashFile(file: string): Promise<ObjectInfo> {
+  return sha256Of(createReadStream(file));
 }
 
 /**

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { type LookupAddress, type LookupOptions, lookup } from 'node:dns';
 import { lookup as lookupAll } from 'node:dns/promises';
 import type { Readable } from 'node:stream';
@@ -33,6 +33,7 @@ import {
   type ObjectInfo,
   type StorageAdapter,
   sha256Meter,
+  sha256Of,
   type WriteOptions,
   type WriteResult,
 } from './adapter.js';
@@ -392,14 +393,7 @@ export class S3Storage implements StorageAdapter {
       new GetObjectCommand({ Bucket: space, Key: key }),
       signal ? { abortSignal: signal } : {},
     );
-    const hash = createHash('sha256');
-    let bytes = 0;
-    for await (const chunk of object.Body as Readable) {
-      signal?.throwIfAborted();
-      hash.update(chunk as Buffer);
-      bytes += (chunk as Buffer).length;
-    }
-    return { sha256: hash.digest('hex'), bytes };
+    return sha256Of(object.Body as Readable, signal);
   }
 
   async read(space: string, key: string): Promise<Readable> {

@@ -5,7 +5,6 @@ import { link, mkdir, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { DomainError } from '@echelon/domain';
 import {
-  ChunkCorruptError,
   type ChunkStore,
   FilesystemChunkStore,
   sha256Hex,
