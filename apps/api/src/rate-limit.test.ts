@@ -1,7 +1,7 @@
 import { isObjectType } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { COST_EXTENSION } from './query-limits.js';
-import { TokenBuckets } from './rate-limit.js';
+import { TokenBuckets } from './token-buckets.js';
 import { buildEchelonSchema } from './schema.js';
 
 describe('token buckets per key', () => {
@@ -20,6 +20,18 @@ describe('token buckets per key', () => {
     now += 10 * 60_000;
     for (let call = 0; call < 30; call++) expect(buckets.take('a')).toBe(0);
     expect(buckets.take('a')).toBeGreaterThan(0);
+  });
+
+  it('charge a weighted call its cost: a big one waits until that many tokens are back', () => {
+    let now = 0;
+    const buckets = new TokenBuckets(256, 100, () => now);
+    expect(buckets.take('a', 128)).toBe(0);
+    expect(buckets.take('a', 128)).toBe(0);
+    // Empty: 128 tokens come back at 256 a minute, in 30 s.
+    expect(buckets.take('a', 128)).toBe(30);
+    expect(buckets.take('a', 1)).toBe(1);
+    now += 30_000;
+    expect(buckets.take('a', 128)).toBe(0);
   });
 
   it('keep at most maxBuckets keys, dropping full buckets first and then the least recently used', () => {

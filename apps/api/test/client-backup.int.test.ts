@@ -33,7 +33,8 @@ describe('the client: a tree through the chunk protocol and POST /manifests', ()
     });
 
   beforeAll(async () => {
-    env = await startTestStack();
+    // A small manifest budget, so that the test below can spend it (the other tests send a few MiB at most).
+    env = await startTestStack({ env: { ECHELON_MANIFEST_MIB_PER_MINUTE: '12' } });
     seeded = await seedTenant(env.db, {
       slug: 'client-backup',
       name: 'Client backup',
@@ -93,6 +94,47 @@ describe('the client: a tree through the chunk protocol and POST /manifests', ()
     expect(second.sentBytes).toBeLessThan(4 * MIB + 100);
     await waitFor(second.jobId);
   }, 400_000);
+
+  it('charges POST /manifests bodies to a per-key budget of MiB a minute before reading them: 429 beyond it', async () => {
+    const other = await seedTenant(env.db, {
+      slug: 'manifest-budget',
+      name: 'Manifest budget',
+      storageRoot: path.join(env.dataDir, 'storage-budget'),
+      storage: [{ name: 'one', spaces: [{ name: 'main', capacityBytes: 64 * MIB }] }],
+      copies: 1,
+      delaySeconds: 0,
+    });
+    const db = tenantDb(env.db, other.tenant.id);
+    // Valid JSON of a bit over 5 MiB (6 MiB of budget each): parsed, then refused as a manifest.
+    const padded = JSON.stringify({ datasetKey: 'padded', kind: 'object', entries: [], pad: 'x'.repeat(5 * MIB) });
+    const first = await post(padded, other.apiKey);
+    expect(first.status).toBe(400);
+    const second = await post(padded, other.apiKey);
+    expect(second.status).toBe(400);
+    const third = await post(padded, other.apiKey);
+    expect(third.status).toBe(429);
+    expect(Number(third.headers.get('retry-after'))).toBeGreaterThan(0);
+    const body = (await third.json()) as { error: { code: string; message: string; limit: string } };
+    expect(body.error).toMatchObject({ code: 'BAD_USER_INPUT', limit: 'rate' });
+    expect(body.error.message).toContain('12 MiB a minute');
+    // Another key's budget is its own.
+    const theirs = await post(padded);
+    expect(theirs.status).toBe(400);
+    // A body without a Content-Length (chunked) cannot be charged first: 411.
+    const streamed = await fetch(`${env.apiUrl}/manifests`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${other.apiKey}`, 'content-type': 'application/json' },
+      body: new ReadableStream({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode('{}'));
+          controller.close();
+        },
+      }),
+      duplex: 'half',
+    } as RequestInit);
+    expect(streamed.status).toBe(411);
+    expect(await db.upload.count({ where: { tenantId: other.tenant.id } })).toBe(0);
+  });
 
   it('refuses bad manifests on POST /manifests with typed errors, and records nothing', async () => {
     const db = tenantDb(env.db, seeded.tenant.id);

@@ -93,6 +93,7 @@ const ENV_SCHEMA = z.object({
   ECHELON_QUERY_MAX_DEPTH: positiveInt(12, 100),
   ECHELON_QUERY_MAX_ALIASES: positiveInt(30, 1000),
   ECHELON_EXPENSIVE_PER_MINUTE: positiveInt(30),
+  ECHELON_MANIFEST_MIB_PER_MINUTE: positiveInt(256),
   ECHELON_SCRUB_BYTES_PER_SECOND: positiveInt(32 * 1024 * 1024),
   ECHELON_SCRUB_INTERVAL_SECONDS: z.coerce
     .number()
@@ -183,6 +184,8 @@ export interface EchelonConfig {
   queryLimits: { maxCost: number; maxDepth: number; maxAliases: number };
   /** Calls of an expensive field (verifyAuditChain, previews) one API key may make per minute. */
   expensivePerMinute: number;
+  /** MiB of POST /manifests bodies one API key may send per minute and API process (each is parsed whole). */
+  manifestMibPerMinute: number;
   /**
    * How fast a scrub re-reads one storage system's chunks (ECHELON_SCRUB_BYTES_PER_SECOND, default 32 MiB/s), so it
    * never crowds out backups and restores on the same disk or link.
@@ -247,6 +250,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EchelonConfig 
       maxAliases: e.ECHELON_QUERY_MAX_ALIASES,
     },
     expensivePerMinute: e.ECHELON_EXPENSIVE_PER_MINUTE,
+    manifestMibPerMinute: e.ECHELON_MANIFEST_MIB_PER_MINUTE,
     scrubBytesPerSecond: e.ECHELON_SCRUB_BYTES_PER_SECOND,
     scrubIntervalSeconds: e.ECHELON_SCRUB_INTERVAL_SECONDS,
   };

@@ -5,6 +5,7 @@ import { sendHttpError } from '../../http-errors.js';
 import { recordManifest, subjectIdentity } from '../jobs/jobs.service.js';
 // Types only: the inputs module's decorators need reflect-metadata, which the GraphQL schema loads later.
 import type { BackupManifestInput, ManifestKindEnum } from './chunks.inputs.js';
+import { callerKey, TokenBuckets } from '../../token-buckets.js';
 import { senderFirst } from './chunks.router.js';
 
 /** The largest manifest body accepted: 100,000 files or a million chunk references fit well within it. */
@@ -70,10 +71,41 @@ function manifestOf(body: unknown): { datasetKey: string; dataClass: string | nu
  */
 export function createManifestsRouter(services: Services): express.Router {
   const router = express.Router();
+  // Parsing is the cost (a 128 MiB body holds the event loop for a second or two): each key gets a budget of body
+  // MiB per minute, charged before a byte of the body is read.
+  const budget = new TokenBuckets(services.config.manifestMibPerMinute);
+  const MIB = 1024 * 1024;
   router.post(
     '/manifests',
     // The caller is known before a byte of the body is read: a stranger cannot make the API parse 128 MiB.
     senderFirst(services, 'manifest upload'),
+    (req: express.Request, res: express.Response, next: express.NextFunction) => {
+      const length = Number(req.headers['content-length']);
+      if (!Number.isSafeInteger(length) || length < 0) {
+        res.status(411).json({
+          error: { code: 'BAD_USER_INPUT', message: 'send the manifest with a Content-Length header' },
+        });
+        return;
+      }
+      const perMinute = services.config.manifestMibPerMinute;
+      const cost = Math.min(perMinute, Math.max(1, Math.ceil(length / MIB)));
+      const retryAfterSeconds = budget.take(callerKey({ principal: res.locals.principal }), cost);
+      if (retryAfterSeconds === 0) {
+        next();
+        return;
+      }
+      res
+        .status(429)
+        .set('Retry-After', String(retryAfterSeconds))
+        .json({
+          error: {
+            code: 'BAD_USER_INPUT',
+            message: `manifest bodies may add up to ${perMinute} MiB a minute per API key, and this key has sent them: try again in ${retryAfterSeconds} s`,
+            limit: 'rate',
+            retryAfterSeconds,
+          },
+        });
+    },
     express.json({ limit: MAX_MANIFEST_BODY_BYTES, type: () => true }),
     (req: express.Request, res: express.Response) => {
       const context = createContext(services, res.locals.principal);
