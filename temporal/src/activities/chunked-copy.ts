@@ -32,9 +32,13 @@ import { type CopyTiming, copyPacer, reserveAndWait } from './copy-attempt.js';
 const MIB = 1024 * 1024;
 /** Chunks read and written at once: reads overlap writes, so a copy runs near the slower disk's speed. */
 const CHUNKS_IN_FLIGHT = 4;
-/** A flush, and the index rows of what it made durable, after this many chunks or bytes (small files: many chunks, one durable write for them all). */
-const BATCH_CHUNKS = 256;
-const BATCH_BYTES = 64 * MIB;
+/**
+ * A flush, and the index rows of what it made durable, after this many chunks or bytes (small files: many chunks,
+ * one durable write for them all). Each flush is a sync of the destination's file system: 1 GiB copied in batches
+ * of 64 MiB took 6.2 s on this machine's disk, in batches of 256 MiB 5.4 s (a crashed copy redoes at most one).
+ */
+const BATCH_CHUNKS = 1024;
+const BATCH_BYTES = 256 * MIB;
 /** A batch is also flushed after this long, so a slow (paced) copy cut off redoes at most this much of its work. */
 const FLUSH_INTERVAL_MS = 2000;
 

@@ -18,7 +18,7 @@ import {
   type Chunk,
   type ChunkRepository,
   ContentDefinedChunker,
-  eachLimited,
+  type StoredChunk,
   validateEntryPath,
 } from '@echelon/storage';
 import { DataStore, ERRORS, Upload } from '@tus/server';
@@ -39,9 +39,13 @@ export interface IntakeRequest {
 
 export const intakeRequests = new AsyncLocalStorage<IntakeRequest>();
 
-/** How many bytes of chunks the intake stores and records at once. */
-const INTAKE_BATCH_BYTES = 16 * 1024 * 1024;
-/** Chunk writes of one batch in flight at once: a few keep the disk busy (one at a time waits on each). */
+/**
+ * How many bytes of chunks the intake makes durable (one flush) and records (two statements) at once. The bytes are
+ * not held for it (each chunk is written when it is cut): a bigger batch is fewer syncs, and a cut-off PATCH
+ * re-sends at most two of them.
+ */
+const INTAKE_BATCH_BYTES = 64 * 1024 * 1024;
+/** Chunk writes in flight at once: a few keep the disk busy (one at a time waits on each). */
 const PUTS_IN_FLIGHT = 4;
 
 /** A refusal answered with its own status and body (tus's hooks and store both throw these). */
@@ -90,6 +94,75 @@ export interface ChunkedIntakeStoreOptions {
   /** The whole-object store for uploads staged on disk (a primary whose storage cannot hold chunks). */
   staging: DataStore;
   log: (message: string) => void;
+}
+
+/**
+ * The chunks of one PATCH on their way into the intake space: each is put as soon as it is cut (a few at once),
+ * and every INTAKE_BATCH_BYTES one flush makes them durable and `record` records them, while the next ones are
+ * put. Batches are recorded one after another, in stream order, and only whole: after a failure nothing more is
+ * recorded (the request fails; its client resumes from HEAD's offset, the end of the last recorded batch). Memory
+ * is the puts in flight, whatever the batch size.
+ */
+class IntakeBatches {
+  private readonly puts = new Set<Promise<void>>();
+  private batch: { hash: string; length: number }[] = [];
+  private batchBytes = 0;
+  private recording: Promise<void> = Promise.resolve();
+  private failure: { error: unknown } | undefined;
+
+  constructor(
+    private readonly repository: ChunkRepository,
+    private readonly record: (refs: { hash: string; length: number }[], stored: StoredChunk[]) => Promise<void>,
+  ) {}
+
+  /** Starts the chunk's put; waits while PUTS_IN_FLIGHT are running, and for the previous batch at a boundary. */
+  async add(chunk: Chunk): Promise<void> {
+    this.throwIfFailed();
+    while (this.puts.size >= PUTS_IN_FLIGHT) await Promise.race(this.puts);
+    this.throwIfFailed();
+    // The chunker hashed these very bytes.
+    const put: Promise<void> = this.repository
+      .put(chunk.hash, chunk.bytes, { isHashed: true })
+      .catch((error: unknown) => {
+        this.failure ??= { error };
+      })
+      .finally(() => this.puts.delete(put));
+    this.puts.add(put);
+    this.batch.push({ hash: chunk.hash, length: chunk.length });
+    this.batchBytes += chunk.length;
+    if (this.batchBytes >= INTAKE_BATCH_BYTES) await this.commit();
+  }
+
+  /** Makes the rest durable and recorded; throws the first failure of any put, flush or record. */
+  async close(): Promise<void> {
+    await this.commit();
+    await this.recording;
+    this.throwIfFailed();
+  }
+
+  /** Waits for everything in flight, whatever happened (the request failed and its state is dropped). */
+  async settle(): Promise<void> {
+    await Promise.allSettled([...this.puts, this.recording]);
+  }
+
+  private async commit(): Promise<void> {
+    const refs = this.batch;
+    this.batch = [];
+    this.batchBytes = 0;
+    // Every put of the batch has landed (the flush takes what has), and the previous batch is recorded.
+    await Promise.all(this.puts);
+    await this.recording;
+    this.throwIfFailed();
+    if (refs.length === 0) return;
+    this.recording = this.repository.flush().then((stored) => this.record(refs, stored));
+    this.recording.catch((error: unknown) => {
+      this.failure ??= { error };
+    });
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure !== undefined) throw this.failure.error;
+  }
 }
 
 /**
@@ -181,40 +254,25 @@ export class ChunkedIntakeStore extends DataStore {
     const intake = live;
     intake.isBusy = true;
     let received = 0;
-    // Chunks are stored and recorded a batch at a time (one durable flush and two statements per batch, not per
-    // chunk); a PATCH cut off loses at most the batches in hand, which the client re-sends from HEAD's offset.
-    // One batch is stored while the next is read and cut: at most two batches of memory, and the disk and the
-    // socket both kept busy. Batches are recorded one after another, in stream order.
-    const batch: Chunk[] = [];
-    let batchBytes = 0;
-    let recording: Promise<void> = Promise.resolve();
-    const drain = async () => {
-      const taken = batch.splice(0);
-      batchBytes = 0;
-      await recording;
-      recording = this.record(intake, taken);
-      // Awaited by the next drain or at the end; a failure meanwhile is not an unhandled rejection.
-      recording.catch(() => undefined);
-    };
-    const drained = async () => {
-      await drain();
-      await recording;
-    };
+    const batches = new IntakeBatches(intake.repository, (refs, stored) => this.record(intake, refs, stored));
     try {
       for await (const piece of readable as AsyncIterable<Buffer>) {
         received += piece.length;
         for (const chunk of intake.chunker.push(piece)) {
-          batch.push(chunk);
-          batchBytes += chunk.length;
-          if (batchBytes >= INTAKE_BATCH_BYTES) await drain();
+          intake.hasher.update(chunk.bytes);
+          await batches.add(chunk);
         }
       }
-      await drained();
-      intake.received = offset + received;
       const size = Number(row.sizeBytes);
+      if (offset + received === size) {
+        for (const chunk of intake.chunker.finish()) {
+          intake.hasher.update(chunk.bytes);
+          await batches.add(chunk);
+        }
+      }
+      await batches.close();
+      intake.received = offset + received;
       if (intake.received === size) {
-        batch.push(...intake.chunker.finish());
-        await drained();
         await this.complete(intake.upload, intake.hasher);
         this.live.delete(id);
         return size;
@@ -227,7 +285,7 @@ export class ChunkedIntakeStore extends DataStore {
       return intake.received;
     } catch (error) {
       // The hasher may be ahead of what was recorded: the next request starts over from the storage.
-      await recording.catch(() => undefined);
+      await batches.settle();
       this.live.delete(id);
       throw error;
     } finally {
@@ -289,31 +347,25 @@ export class ChunkedIntakeStore extends DataStore {
     return { hasher, chunks: recorded.length, bytes };
   }
 
-  /** Stores chunks in the intake space and records them, in stream order; the upload's offset moves past them. */
-  private async record(live: LiveIntake, chunks: readonly Chunk[]): Promise<void> {
-    if (chunks.length === 0) return;
-    const { upload, repository } = live;
-    for (const chunk of chunks) live.hasher.update(chunk.bytes);
-    // The chunker hashed these very bytes.
-    await eachLimited(chunks, PUTS_IN_FLIGHT, (chunk) => repository.put(chunk.hash, chunk.bytes, { isHashed: true }));
-    const stored = await repository.flush();
+  /** Records a durable batch (stored_chunks, then the upload's chunk list), in stream order; the offset moves on. */
+  private async record(
+    live: LiveIntake,
+    refs: readonly { hash: string; length: number }[],
+    stored: StoredChunk[],
+  ): Promise<void> {
+    if (refs.length === 0) return;
+    const { upload } = live;
     const db = this.dbOf(upload);
     await recordStoredChunks(db, upload.tenantId, upload.intakeSpaceId as string, stored);
-    const appended = await appendNextUploadChunks(
-      db,
-      upload.tenantId,
-      upload.id,
-      live.seq,
-      chunks.map((chunk) => ({ hash: chunk.hash, length: chunk.length })),
-    );
+    const appended = await appendNextUploadChunks(db, upload.tenantId, upload.id, live.seq, refs);
     if (!appended) {
       throw new TusRefusal(
         409,
         'this upload moved on through another request; ask HEAD for its offset and resume there\n',
       );
     }
-    live.seq += chunks.length;
-    live.durable += chunks.reduce((sum, chunk) => sum + chunk.length, 0);
+    live.seq += refs.length;
+    live.durable += refs.reduce((sum, chunk) => sum + chunk.length, 0);
   }
 
   private rewind(live: LiveIntake): void {
