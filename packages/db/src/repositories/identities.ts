@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
+import { DomainError } from '@echelon/domain';
 import { hashSecret, isLegacyHash, prefixOf, verifySecret } from '../api-keys.js';
 import { type Db, tenantDb } from '../client.js';
-import type { Identity, Tenant } from '../generated/prisma/client.js';
+import type { Identity, Role, Tenant } from '../generated/prisma/client.js';
+import type { ApiKeyWithIdentity } from './admin.js';
+import { type Actor, appendAudit } from './audit.js';
 
 export async function findIdentity(db: Db, tenantId: string, identityId: string): Promise<Identity | null> {
   return db.identity.findFirst({ where: { id: identityId, tenantId } });
@@ -34,6 +37,12 @@ const digestOf = (secret: string) => createHash('sha256').update(secret).digest(
 export function forgetApiKey(apiKeyId: string): void {
   forgotten += 1;
   for (const [digest, entry] of holders) if (entry.holder.apiKeyId === apiKeyId) holders.delete(digest);
+}
+
+/** Forgets the holders of every key of one identity, so its next request is read with its changed roles. */
+export function forgetIdentity(identityId: string): void {
+  forgotten += 1;
+  for (const [digest, entry] of holders) if (entry.holder.identity.id === identityId) holders.delete(digest);
 }
 
 /** Forgets every holder: when revocation notices may have been missed (the LISTEN connection was lost). */
@@ -98,4 +107,91 @@ export async function tenantIdOfIdentity(db: Db, identityId: string): Promise<st
 export async function tenantIdOfApiKey(db: Db, apiKeyId: string): Promise<string | null> {
   const key = await db.apiKey.findFirst({ where: { id: apiKeyId }, select: { tenantId: true } });
   return key?.tenantId ?? null;
+}
+
+/** A tenant's API keys (revoked ones too, with their revocation time), newest first; one identity's if named. */
+export const listApiKeys = (db: Db, tenantId: string, identityId?: string): Promise<ApiKeyWithIdentity[]> =>
+  db.apiKey.findMany({
+    where: { tenantId, ...(identityId === undefined ? {} : { identityId }) },
+    include: { identity: true },
+    orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
+  });
+
+export interface IdentityChanges {
+  displayName?: string;
+  roles?: Role[];
+  groups?: string[];
+}
+
+/**
+ * Changes an identity's name, roles or groups in one audited transaction (before and after in the entry). The new
+ * roles hold for its next request in this process; other API processes read them when their cached holder
+ * expires (seconds).
+ */
+export async function updateIdentityAudited(
+  db: Db,
+  actor: Actor,
+  tenantId: string,
+  identityId: string,
+  changes: IdentityChanges,
+): Promise<Identity> {
+  const updated = await db.$transaction(async (client) => {
+    const before = await client.identity.findFirst({ where: { id: identityId, tenantId } });
+    if (before === null) throw new DomainError('NOT_FOUND', `identity ${identityId} does not exist in this tenant`);
+    const after = await client.identity.update({ where: { id: identityId }, data: changes });
+    await appendAudit(client, actor, {
+      tenantId,
+      action: 'identity.update',
+      objectType: 'Identity',
+      objectId: identityId,
+      before: { displayName: before.displayName, roles: before.roles, groups: before.groups },
+      after: { displayName: after.displayName, roles: after.roles, groups: after.groups },
+    });
+    return after;
+  });
+  forgetIdentity(identityId);
+  return updated;
+}
+
+/**
+ * Disables an identity's sign-in: every API key it holds is revoked at once, in one audited transaction, and with
+ * them its console sessions and open connections. An identity without an active key is a CONFLICT (nothing to
+ * disable); issuing it a new key lets it sign in again.
+ */
+export async function disableIdentityAudited(
+  db: Db,
+  actor: Actor,
+  tenantId: string,
+  identityId: string,
+): Promise<{ identity: Identity; revokedKeyIds: string[] }> {
+  const result = await db.$transaction(async (client) => {
+    const identity = await client.identity.findFirst({ where: { id: identityId, tenantId } });
+    if (identity === null) throw new DomainError('NOT_FOUND', `identity ${identityId} does not exist in this tenant`);
+    const active = await client.apiKey.findMany({
+      where: { tenantId, identityId, revokedAt: null },
+      select: { id: true },
+      orderBy: { id: 'asc' },
+    });
+    if (active.length === 0) {
+      throw new DomainError(
+        'CONFLICT',
+        `identity ${identity.externalId} has no active API key: it cannot sign in already`,
+      );
+    }
+    const revokedKeyIds = active.map((key) => key.id);
+    const revokedAt = new Date();
+    await client.apiKey.updateMany({ where: { id: { in: revokedKeyIds }, revokedAt: null }, data: { revokedAt } });
+    await appendAudit(client, actor, {
+      tenantId,
+      action: 'identity.disable',
+      objectType: 'Identity',
+      objectId: identityId,
+      before: { activeApiKeyIds: revokedKeyIds },
+      after: { activeApiKeyIds: [], revokedAt },
+    });
+    return { identity, revokedKeyIds };
+  });
+  // This process forgets them now; the others when the api_keys NOTIFY (one per key) reaches them.
+  for (const id of result.revokedKeyIds) forgetApiKey(id);
+  return result;
 }

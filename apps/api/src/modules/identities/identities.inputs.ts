@@ -14,3 +14,12 @@ export class CreateApiKeyInput {
   @Field(() => ID) identityId!: string;
   @Field(() => String) name!: string;
 }
+
+@InputType('UpdateIdentityInput', { description: 'the fields to change; those left out stay as they are' })
+export class UpdateIdentityInput {
+  @Field(() => String, { nullable: true }) displayName?: string | null;
+  @Field(() => [RoleEnum], { nullable: true, description: 'replaces the roles; at least one' })
+  roles?: RoleEnum[] | null;
+  @Field(() => [String], { nullable: true, description: 'replaces the groups; [] for none' })
+  groups?: string[] | null;
+}

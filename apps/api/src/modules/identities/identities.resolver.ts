@@ -1,8 +1,16 @@
 import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import type { RequestContext } from '../../context.js';
 import { IdentityView } from '../viewer/viewer.types.js';
-import { CreateApiKeyInput, CreateIdentityInput } from './identities.inputs.js';
-import { createApiKey, createIdentity, identities, revokeApiKey } from './identities.service.js';
+import { CreateApiKeyInput, CreateIdentityInput, UpdateIdentityInput } from './identities.inputs.js';
+import {
+  apiKeys,
+  createApiKey,
+  createIdentity,
+  disableIdentity,
+  identities,
+  revokeApiKey,
+  updateIdentity,
+} from './identities.service.js';
 import { ApiKeyView, CreatedApiKeyView } from './identities.types.js';
 
 @Resolver(() => IdentityView)
@@ -11,6 +19,36 @@ export class IdentitiesResolver {
   @Query(() => [IdentityView])
   identities(@Ctx() context: RequestContext): Promise<IdentityView[]> {
     return identities(context);
+  }
+
+  @Authorized('identity:read')
+  @Query(() => [ApiKeyView], {
+    description: "the tenant's API keys, revoked ones too (with revokedAt), newest first; one identity's if named",
+  })
+  apiKeys(
+    @Ctx() context: RequestContext,
+    @Arg('identityId', () => ID, { nullable: true }) identityId: string | null,
+  ): Promise<ApiKeyView[]> {
+    return apiKeys(context, identityId);
+  }
+
+  @Authorized('identity:write')
+  @Mutation(() => IdentityView, { description: "changes an identity's display name, roles or groups" })
+  updateIdentity(
+    @Ctx() context: RequestContext,
+    @Arg('id', () => ID) id: string,
+    @Arg('input', () => UpdateIdentityInput) input: UpdateIdentityInput,
+  ): Promise<IdentityView> {
+    return updateIdentity(context, id, input);
+  }
+
+  @Authorized('identity:write', 'apikey:write')
+  @Mutation(() => IdentityView, {
+    description:
+      "disables an identity's sign-in: revokes every API key it holds (and so its sessions); a new key re-enables it",
+  })
+  disableIdentity(@Ctx() context: RequestContext, @Arg('id', () => ID) id: string): Promise<IdentityView> {
+    return disableIdentity(context, id);
   }
 
   @Authorized('identity:write')
