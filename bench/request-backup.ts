@@ -32,6 +32,8 @@
 //   --target-p99-ms MS    default 150
 //   --tenants N           spread the requests over N tenants, round robin (default 1: one tenant's hash chain
 //                         takes every event, the hardest case)
+//   --pg-waits            also print what PostgreSQL's sessions waited for during the load phase (pg_stat_activity
+//                         sampled twice a second; blocked sessions by the statement blocking them)
 //   --pg-statements       also print the statements PostgreSQL spent the load phase's time on (pg_stat_statements,
 //                         loaded by restarting the embedded PostgreSQL once before the phases)
 //   --json FILE           also write every figure as JSON
@@ -43,6 +45,7 @@ import { parseArgs } from 'node:util';
 import { type SeededTenant, seedTenant } from '@echelon/db';
 import { randomData, startTestStack, type TestStack, uploadBytes } from '@echelon/stack';
 import { CPU_GROUPS, CpuSampler, type CpuUsage } from './cpu-sampler.js';
+import { type PgWaitReport, PgWaitSampler } from './pg-wait-sampler.js';
 import { type Distribution, distribution, formatMs, mapLimit, ratio, sleep, stackEnvOf } from './stats.js';
 
 const REQUEST_BACKUP = 'mutation($input: RequestBackupInput!) { requestBackup(input: $input) { id status } }';
@@ -59,6 +62,7 @@ interface Options {
   uploadConcurrency: number;
   tenants: number;
   pgStatements: boolean;
+  pgWaits: boolean;
   targetP99Ms: number;
   json: string | undefined;
   stackEnv: Record<string, string>;
@@ -78,6 +82,7 @@ function parseOptions(argv: string[]): Options {
       'upload-concurrency': { type: 'string' },
       tenants: { type: 'string' },
       'pg-statements': { type: 'boolean' },
+      'pg-waits': { type: 'boolean' },
       'target-p99-ms': { type: 'string' },
       json: { type: 'string' },
       'stack-env': { type: 'string', multiple: true },
@@ -107,6 +112,7 @@ function parseOptions(argv: string[]): Options {
     uploadConcurrency: int('upload-concurrency', values['upload-concurrency'], 16, 1, 256),
     tenants: int('tenants', values.tenants, 1, 1, 100),
     pgStatements: values['pg-statements'] ?? false,
+    pgWaits: values['pg-waits'] ?? false,
     targetP99Ms: int('target-p99-ms', values['target-p99-ms'], 150, 1),
     json: values.json,
     stackEnv: stackEnvOf(values['stack-env']),
@@ -162,6 +168,7 @@ async function runPhase(
   seconds: number,
   options: Options,
   sampler: CpuSampler,
+  pgWaits?: PgWaitSampler,
 ): Promise<PhaseResult> {
   const count = rate * seconds;
   console.log(`[bench] ${name}: staging ${count} uploads of ${options.sizeBytes} bytes…`);
@@ -172,6 +179,7 @@ async function runPhase(
   // A short settle after staging, so the phase starts on a quiet API.
   await sleep(1_000);
   const cpuFrom = await sampler.mark();
+  pgWaits?.start();
   const latencies: number[] = [];
   const errors: string[] = [];
   const start = performance.now() + 50;
@@ -195,6 +203,7 @@ async function runPhase(
   await Promise.all(calls);
   const elapsed = (performance.now() - start) / 1000;
   const cpuTo = await sampler.mark();
+  if (pgWaits) printWaits(await pgWaits.stop());
   return {
     name,
     rate,
@@ -225,6 +234,15 @@ function print(result: PhaseResult, baseline: PhaseResult | undefined): void {
       `  API cpu per request: ${((result.cpu.cores.api * result.cpu.seconds * 1000) / Math.max(1, result.answered)).toFixed(2)} ms`,
     );
   }
+}
+
+function printWaits(report: PgWaitReport): void {
+  console.log(`postgres sessions over ${report.samples} samples (average sessions: state: wait):`);
+  for (const [label, count] of report.sessions)
+    console.log(`  ${(count / report.samples).toFixed(2).padStart(6)}  ${label}`);
+  console.log('blocked sessions by blocker (average):');
+  for (const [label, count] of report.blockers)
+    console.log(`  ${(count / report.samples).toFixed(2).padStart(6)}  ${label}`);
 }
 
 /** Where PostgreSQL spent the phase: the statements with the most total execution time. */
@@ -279,7 +297,16 @@ async function main(): Promise<number> {
         ? await runPhase(env, tenants, 'baseline', options.baselineRate, options.baselineSeconds, options, sampler)
         : undefined;
     if (options.pgStatements) await env.db.$executeRawUnsafe('SELECT pg_stat_statements_reset()');
-    const load = await runPhase(env, tenants, 'load', options.rate, options.durationSeconds, options, sampler);
+    const load = await runPhase(
+      env,
+      tenants,
+      'load',
+      options.rate,
+      options.durationSeconds,
+      options,
+      sampler,
+      options.pgWaits ? new PgWaitSampler(env.db) : undefined,
+    );
     if (options.pgStatements) await printTopStatements(env);
     console.log('');
     if (baseline) print(baseline, undefined);
