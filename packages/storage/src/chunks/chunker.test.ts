@@ -10,6 +10,7 @@ import {
   MAX_CHUNK_SIZE,
   MIN_CHUNK_SIZE,
 } from './chunker.js';
+import { gearScan, gearScanJs, scannedGear } from './gear-scan.js';
 import { mulberry32, seededBytes } from './test-support.js';
 
 const KiB = 1024;
@@ -62,6 +63,29 @@ function referenceCuts(data: Uint8Array, options: ChunkerOptions = {}): number[]
   }
   return lengths;
 }
+
+describe('gearScan (WebAssembly)', () => {
+  it('finds the cut the JavaScript loop finds, and leaves the same hash when there is none, across windows', () => {
+    const data = seededBytes(3 * MiB + 12_345, 9);
+    const random = mulberry32(5);
+    for (const bits of [4, 12, 18, 22, 32]) {
+      const mask = bits >= 32 ? -1 : ~((1 << (32 - bits)) - 1) | 0;
+      for (let trial = 0; trial < 20; trial++) {
+        const start = Math.floor(random() * data.length);
+        // Up to the whole rest: scans longer than the module's 1 MiB window cross it.
+        const end = start + Math.floor(random() * (data.length - start + 1));
+        const h = Math.floor(random() * 2 ** 32) | 0;
+        const expected = gearScanJs(data, start, end, h, mask);
+        const expectedGear = scannedGear();
+        const actual = gearScan(data, start, end, h, mask);
+        expect(actual, `bits ${bits}, [${start}, ${end})`).toBe(expected);
+        if (expected < 0) expect(scannedGear()).toBe(expectedGear);
+      }
+    }
+    // A mask no hash can satisfy but 0: the whole 3 MiB is scanned, through three windows.
+    expect(gearScan(data, 0, data.length, 1, -1)).toBe(gearScanJs(data, 0, data.length, 1, -1));
+  });
+});
 
 describe('ContentDefinedChunker', () => {
   it('derives its gear table from the documented seed, so boundaries never change between releases', () => {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { gearScan, scannedGear } from './gear-scan.js';
 
 /** Smallest chunk the chunker cuts (only the last chunk of a stream may be shorter). */
 export const MIN_CHUNK_SIZE = 256 * 1024;
@@ -18,21 +19,7 @@ export const MAX_CHUNK_SIZE = 4 * 1024 * 1024;
  */
 const NORMALIZATION_LEVEL = 2;
 
-/** The seed the gear table is derived from. Changing it moves every boundary, and so breaks dedup with old data. */
-export const GEAR_SEED = 'echelon-gear/1';
-
-/**
- * The gear table: entry i is the first four bytes (big-endian) of sha256(`${GEAR_SEED}:${i}`). Derived rather than
- * pasted so that any implementation (a client in another language) can rebuild it exactly; fixed so that
- * boundaries, and with them dedup, are the same on every machine and in every release.
- */
-export const GEAR_TABLE: Int32Array = (() => {
-  const table = new Int32Array(256);
-  for (let i = 0; i < 256; i++) {
-    table[i] = createHash('sha256').update(`${GEAR_SEED}:${i}`).digest().readInt32BE(0);
-  }
-  return table;
-})();
+export { GEAR_SEED, GEAR_TABLE } from './gear-table.js';
 
 export interface ChunkerOptions {
   minSize?: number;
@@ -153,21 +140,20 @@ export class ContentDefinedChunker {
   /** The length of the next chunk if its boundary is among the buffered bytes, else 0 (and the scan state saved). */
   private findCut(): number {
     const { minSize, normalSize, maxSize, maskS, maskL } = this.parameters;
-    const bytes = this.pending;
     const filled = this.filled;
     if (filled <= minSize) return 0;
-    const table = GEAR_TABLE;
-    let h = this.gear;
     let i = Math.max(this.scanned, minSize);
-    const normalEnd = Math.min(filled, normalSize);
-    for (; i < normalEnd; i++) {
-      h = ((h << 1) + table[bytes[i]!]!) | 0;
-      if ((h & maskS) === 0) return i + 1;
-    }
-    const end = Math.min(filled, maxSize);
-    for (; i < end; i++) {
-      h = ((h << 1) + table[bytes[i]!]!) | 0;
-      if ((h & maskL) === 0) return i + 1;
+    let h = this.gear;
+    // Before the normal point the harder mask, after it the easier one (see NORMALIZATION_LEVEL).
+    for (const [end, mask] of [
+      [Math.min(filled, normalSize), maskS],
+      [Math.min(filled, maxSize), maskL],
+    ] as const) {
+      if (i >= end) continue;
+      const cut = gearScan(this.pending, i, end, h, mask);
+      if (cut >= 0) return cut + 1;
+      h = scannedGear();
+      i = end;
     }
     if (i >= maxSize) return maxSize;
     this.scanned = i;
