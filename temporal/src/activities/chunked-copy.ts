@@ -18,11 +18,11 @@ import {
 } from '@echelon/db';
 import { DomainError, isDomainError } from '@echelon/domain';
 import {
-  ChunkCorruptError,
-  ChunkMissingError,
+  ChunkUnavailableError,
   type ChunkRepository,
   eachLimited,
   chunkRefsOf,
+  readFirstWhole,
   type Manifest,
   versionManifest,
 } from '@echelon/storage';
@@ -139,39 +139,43 @@ class ChunkSources {
   }
 
   /** The chunk's bytes (verified by the repository) from the first holder that has them whole. */
-  async read(hash: string, holders: readonly ChunkHolder[]): Promise<Buffer> {
+  async read(hash: string, length: number, holders: readonly ChunkHolder[]): Promise<Buffer> {
     const tried: string[] = [];
-    let unreadable: unknown;
-    for (const holder of this.ordered(holders)) {
-      let label = holder.spaceId;
+    let unopened: unknown;
+    const candidates = this.ordered(holders).flatMap((holder) => {
       try {
-        const source = this.repositoryOf(holder.spaceId);
-        label = source.label;
-        return await source.repository.get({ hash, length: holder.length, location: holder.location });
+        return [{ ...this.repositoryOf(holder.spaceId), spaceId: holder.spaceId, location: holder.location }];
       } catch (error) {
-        if (error instanceof ChunkMissingError || error instanceof ChunkCorruptError) {
-          // The index said the space holds it; it does not (whole): no copy or restore reads it there again.
-          await forgetStoredChunk(this.env.as(this.tenantId), this.tenantId, holder.spaceId, hash);
-          const what = error instanceof ChunkCorruptError ? 'corrupt' : 'missing';
-          this.problems.push(`chunk ${hash} was ${what} on ${label} (forgotten there)`);
-          tried.push(`${what} on ${label}`);
-          continue;
-        }
-        if (isDatabaseUnreachable(error)) throw error;
-        // Storage that does not answer now may later: the next holder is read, and if none has it the copy is
-        // retried.
-        unreadable = error;
-        tried.push(`${label} could not be read: ${error instanceof Error ? error.message : String(error)}`);
+        // A space whose storage cannot even be opened now: the next holder is read.
+        unopened = error;
+        tried.push(`${holder.spaceId} could not be opened: ${error instanceof Error ? error.message : String(error)}`);
+        return [];
       }
+    });
+    try {
+      const { bytes } = await readFirstWhole(hash, length, candidates, async (candidate, _problem, kind) => {
+        // The index said the space holds it; it does not (whole): no copy or restore reads it there again.
+        await forgetStoredChunk(this.env.as(this.tenantId), this.tenantId, candidate.spaceId, hash);
+        this.problems.push(`chunk ${hash} was ${kind} on ${candidate.label} (forgotten there)`);
+        tried.push(`${kind} on ${candidate.label}`);
+      });
+      return bytes;
+    } catch (error) {
+      if (!(error instanceof ChunkUnavailableError)) throw error;
+      const unreadable = error.unreadable ?? unopened;
+      if (unreadable !== undefined && isDatabaseUnreachable(unreadable)) throw unreadable;
+      if (unreadable !== undefined && !isDomainError(unreadable)) {
+        // Storage that does not answer now may later: the copy is retried.
+        throw new Error(
+          `chunk ${hash} could not be read from any space that holds it: ${[...tried, ...error.problems].join('; ')}`,
+        );
+      }
+      throw new DomainError(
+        'NOT_FOUND',
+        `chunk ${hash} is held whole by no other backup space of the tenant${tried.length > 0 ? ` (${tried.join('; ')})` : ''}: it must be uploaded again`,
+        { chunk: hash },
+      );
     }
-    if (unreadable !== undefined && !isDomainError(unreadable)) {
-      throw new Error(`chunk ${hash} could not be read from any space that holds it: ${tried.join('; ')}`);
-    }
-    throw new DomainError(
-      'NOT_FOUND',
-      `chunk ${hash} is held whole by no other backup space of the tenant${tried.length > 0 ? ` (${tried.join('; ')})` : ''}: it must be uploaded again`,
-      { chunk: hash },
-    );
   }
 }
 
@@ -257,7 +261,7 @@ export async function copyChunks(
             if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
             const length = lengthOf.get(hash) ?? 0;
             await pacer.take(length);
-            const bytes = await sources.read(hash, holders.get(hash) ?? []);
+            const bytes = await sources.read(hash, length, holders.get(hash) ?? []);
             // `read` verified these bytes against the hash.
             await destination.put(hash, bytes, { isHashed: true });
             inFlightBytes += length;

@@ -26,6 +26,8 @@ import {
   ChecksumMismatchError,
   ChunkCorruptError,
   ChunkMissingError,
+  ChunkUnavailableError,
+  readFirstWhole,
   type ChunkRepository,
   versionManifest,
 } from '@echelon/storage';
@@ -36,7 +38,7 @@ import type {
   ScrubSystemInput,
   VerifyReplicaInput,
 } from '../scrub-shared.js';
-import { type ActivityEnv, guarded, isDatabaseUnreachable } from './activity-support.js';
+import { type ActivityEnv, guarded } from './activity-support.js';
 import { copyPacer } from './copy-attempt.js';
 
 /** Index rows read at once while scanning a space. */
@@ -220,25 +222,26 @@ export function createScrubActivities(env: ActivityEnv) {
     for (const chunk of lacking) {
       let bytes: Buffer | undefined;
       let source: string | undefined;
-      for (const holder of healthFirst(holders.get(chunk.hash) ?? [])) {
+      const candidates = healthFirst(holders.get(chunk.hash) ?? []).map((holder) => {
         const holderPlace = places.get(holder.spaceId) as Place;
-        try {
-          bytes = await repositoryOf(holderPlace).get({
-            hash: chunk.hash,
-            length: holder.length,
-            location: holder.location,
-          });
-          source = holderPlace.label;
-          break;
-        } catch (error) {
-          const what = badCopyOf(error);
-          if (what !== undefined) {
-            await recordBadCopy(tenantId, holderPlace, chunk.hash, what, 'a repair', actor);
-            continue;
-          }
-          if (isDatabaseUnreachable(error)) throw error;
-          unreadable.push(`${holderPlace.label}: ${describe(error)}`);
-        }
+        return {
+          spaceId: holder.spaceId,
+          label: holderPlace.label,
+          repository: repositoryOf(holderPlace),
+          location: holder.location,
+        };
+      });
+      const bad = new Set<string>();
+      try {
+        const read = await readFirstWhole(chunk.hash, chunk.length, candidates, async (candidate, problem, kind) => {
+          bad.add(problem);
+          await recordBadCopy(tenantId, places.get(candidate.spaceId) as Place, chunk.hash, kind, 'a repair', actor);
+        });
+        bytes = read.bytes;
+        source = read.from.label;
+      } catch (error) {
+        if (!(error instanceof ChunkUnavailableError)) throw error;
+        unreadable.push(...error.problems.filter((problem) => !bad.has(problem)));
       }
       if (bytes === undefined) {
         // No other holder: the copy's own bytes, should they still read whole (the index may have forgotten a

@@ -1,11 +1,5 @@
 import { createHash } from 'node:crypto';
-import {
-  type ChunkRepository,
-  ChecksumMismatchError,
-  ChunkCorruptError,
-  ChunkMissingError,
-  type ManifestEntry,
-} from '@echelon/storage';
+import { type ChunkRepository, ChecksumMismatchError, type ManifestEntry, readFirstWhole } from '@echelon/storage';
 import { TAR_END, tarHeaderOf, tarPaddingAfter } from './tar.js';
 
 /** One copy a download may read chunks from: its repository, and where its space's index says each chunk sits. */
@@ -19,25 +13,14 @@ export interface ChunkSource {
   locations: Map<string, string | null>;
 }
 
-/** No copy could supply a chunk: the download cannot be completed. */
-export class ChunkUnavailableError extends Error {
-  override readonly name = 'ChunkUnavailableError';
-  constructor(
-    readonly hash: string,
-    readonly problems: readonly string[],
-  ) {
-    super(`chunk ${hash} could not be read from any copy: ${problems.join('; ')}`);
-  }
-}
-
 /** How many chunks a download reads ahead of the one it is sending. */
 const READ_AHEAD = 4;
 
 /**
- * Reads chunks from the healthiest copy first. A chunk missing or corrupt there is read from the next copy that
- * holds it, and `onBadChunk` hears about the bad one (the index forgets it there and the replica's history says
- * so), once per copy and chunk. Copies the index does not credit with a chunk are tried last: the index may lag a
- * crash between a chunk landing and its row.
+ * Reads chunks from the healthiest copy first (readFirstWhole). A chunk missing or corrupt there is read from the
+ * next copy that holds it, and `onBadChunk` hears about the bad one (the index forgets it there and the replica's
+ * history says so), once per copy and chunk. Copies the index does not credit with a chunk are tried last: the
+ * index may lag a crash between a chunk landing and its row.
  */
 export class ChunkReader {
   private readonly reported = new Set<string>();
@@ -48,32 +31,24 @@ export class ChunkReader {
   ) {}
 
   async read(hash: string, length: number): Promise<Buffer> {
-    const problems: string[] = [];
     const credited = this.sources.filter((source) => source.locations.has(hash));
     const others = this.sources.filter((source) => !source.locations.has(hash));
-    for (const source of [...credited, ...others]) {
-      try {
-        const bytes = await source.repository.get({ hash, length, location: source.locations.get(hash) ?? null });
-        if (bytes.length !== length) {
-          throw new ChecksumMismatchError(`${length} bytes`, `${bytes.length} bytes`, `chunk ${hash}`);
-        }
-        return bytes;
-      } catch (error) {
-        const isBad =
-          error instanceof ChunkCorruptError ||
-          error instanceof ChunkMissingError ||
-          error instanceof ChecksumMismatchError;
-        const problem = `${source.label}: ${error instanceof Error ? error.message : String(error)}`;
-        problems.push(problem);
-        const key = `${source.spaceId}/${hash}`;
-        if (isBad && source.locations.has(hash) && !this.reported.has(key)) {
-          this.reported.add(key);
-          source.locations.delete(hash);
-          await this.onBadChunk(source, hash, problem).catch(() => undefined);
-        }
-      }
-    }
-    throw new ChunkUnavailableError(hash, problems);
+    const bySpace = new Map(this.sources.map((source) => [source.spaceId, source]));
+    const candidates = [...credited, ...others].map((source) => ({
+      spaceId: source.spaceId,
+      label: source.label,
+      repository: source.repository,
+      location: source.locations.get(hash) ?? null,
+    }));
+    const { bytes } = await readFirstWhole(hash, length, candidates, async (candidate, problem) => {
+      const source = bySpace.get(candidate.spaceId) as ChunkSource;
+      const key = `${source.spaceId}/${hash}`;
+      if (!source.locations.has(hash) || this.reported.has(key)) return;
+      this.reported.add(key);
+      source.locations.delete(hash);
+      await this.onBadChunk(source, hash, problem).catch(() => undefined);
+    });
+    return bytes;
   }
 }
 
