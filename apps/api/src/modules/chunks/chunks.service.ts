@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { chunkHolders, recordStoredChunks, tenantMissingChunks } from '@echelon/db';
 import { DomainError } from '@echelon/domain';
-import { isChunkHash, MAX_CHUNK_SIZE } from '@echelon/storage';
+import { eachLimited, isChunkHash, MAX_CHUNK_SIZE } from '@echelon/storage';
 import { type RequestContext, tenantOf } from '../../context.js';
 import { intakePlacement } from '../jobs/jobs.service.js';
 import { intakeSpaceById } from './intake-space.js';
@@ -110,6 +110,9 @@ export function parseChunkBatch(body: Buffer): { hash: string; bytes: Buffer }[]
   return chunks;
 }
 
+/** Chunk writes of one batch in flight at once. */
+const PUTS_IN_FLIGHT = 4;
+
 /**
  * Stores a batch of chunks (small files make many small chunks: one request and one durable flush for all of
  * them instead of one each). Every chunk is checked against its id before any is stored: one that does not match
@@ -133,8 +136,10 @@ export async function putChunks(
   const sizeBytes = input.chunks.reduce((sum, chunk) => sum + chunk.bytes.length, 0);
   const placement = await intakePlacement(context, { sizeBytes, dataClass: input.dataClass });
   const space = await intakeSpaceById(context.db, context.config, tenant.id, placement.spaceId);
-  // Each was hashed against its id above.
-  for (const chunk of input.chunks) await space.repository.put(chunk.hash, chunk.bytes, { isHashed: true });
+  // Each was hashed against its id above; a few writes at once keep the disk busy.
+  await eachLimited(input.chunks, PUTS_IN_FLIGHT, (chunk) =>
+    space.repository.put(chunk.hash, chunk.bytes, { isHashed: true }),
+  );
   const stored = await space.repository.flush();
   await recordStoredChunks(context.db, tenant.id, space.spaceId, stored);
   const written = new Set(stored.filter((chunk) => chunk.written).map((chunk) => chunk.hash));
