@@ -215,9 +215,44 @@ export const CREATE_IDENTITY_MUTATION = graphql(`
   }
 `);
 
+export const API_KEY_FIELDS = graphql(`
+  fragment ApiKeyFields on ApiKey {
+    id
+    name
+    prefix
+    createdAt
+    revokedAt
+    identity { id externalId displayName }
+  }
+`);
+
+export const API_KEYS_QUERY = graphql(`
+  query ApiKeys {
+    apiKeys { ...ApiKeyFields }
+  }
+`);
+
 export const CREATE_API_KEY_MUTATION = graphql(`
   mutation CreateApiKey($input: CreateApiKeyInput!) {
-    createApiKey(input: $input) { secret apiKey { id name prefix createdAt } }
+    createApiKey(input: $input) { secret apiKey { ...ApiKeyFields } }
+  }
+`);
+
+export const REVOKE_API_KEY_MUTATION = graphql(`
+  mutation RevokeApiKey($id: ID!) {
+    revokeApiKey(id: $id) { ...ApiKeyFields }
+  }
+`);
+
+export const UPDATE_IDENTITY_MUTATION = graphql(`
+  mutation UpdateIdentity($id: ID!, $input: UpdateIdentityInput!) {
+    updateIdentity(id: $id, input: $input) { ...IdentityFields }
+  }
+`);
+
+export const DISABLE_IDENTITY_MUTATION = graphql(`
+  mutation DisableIdentity($id: ID!) {
+    disableIdentity(id: $id) { ...IdentityFields }
   }
 `);
 

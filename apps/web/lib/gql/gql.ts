@@ -32,7 +32,12 @@ type Documents = {
     "\n  fragment IdentityFields on Identity {\n    id\n    externalId\n    displayName\n    roles\n    groups\n  }\n": typeof types.IdentityFieldsFragmentDoc,
     "\n  query Identities {\n    identities { ...IdentityFields }\n  }\n": typeof types.IdentitiesDocument,
     "\n  mutation CreateIdentity($input: CreateIdentityInput!) {\n    createIdentity(input: $input) { ...IdentityFields }\n  }\n": typeof types.CreateIdentityDocument,
-    "\n  mutation CreateApiKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) { secret apiKey { id name prefix createdAt } }\n  }\n": typeof types.CreateApiKeyDocument,
+    "\n  fragment ApiKeyFields on ApiKey {\n    id\n    name\n    prefix\n    createdAt\n    revokedAt\n    identity { id externalId displayName }\n  }\n": typeof types.ApiKeyFieldsFragmentDoc,
+    "\n  query ApiKeys {\n    apiKeys { ...ApiKeyFields }\n  }\n": typeof types.ApiKeysDocument,
+    "\n  mutation CreateApiKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) { secret apiKey { ...ApiKeyFields } }\n  }\n": typeof types.CreateApiKeyDocument,
+    "\n  mutation RevokeApiKey($id: ID!) {\n    revokeApiKey(id: $id) { ...ApiKeyFields }\n  }\n": typeof types.RevokeApiKeyDocument,
+    "\n  mutation UpdateIdentity($id: ID!, $input: UpdateIdentityInput!) {\n    updateIdentity(id: $id, input: $input) { ...IdentityFields }\n  }\n": typeof types.UpdateIdentityDocument,
+    "\n  mutation DisableIdentity($id: ID!) {\n    disableIdentity(id: $id) { ...IdentityFields }\n  }\n": typeof types.DisableIdentityDocument,
     "\n  fragment TemplateFields on PolicyTemplate {\n    id\n    name\n    version\n    copies\n    minCopies\n    delaySeconds\n    ordering\n    dataClass\n    versions\n    primary { id name }\n    candidates { id name }\n  }\n": typeof types.TemplateFieldsFragmentDoc,
     "\n  query PolicyTemplates {\n    policyTemplates { ...TemplateFields }\n  }\n": typeof types.PolicyTemplatesDocument,
     "\n  query PolicyTemplate($id: ID!, $version: Int) {\n    policyTemplate(id: $id, version: $version) { ...TemplateFields }\n  }\n": typeof types.PolicyTemplateDocument,
@@ -64,7 +69,12 @@ const documents: Documents = {
     "\n  fragment IdentityFields on Identity {\n    id\n    externalId\n    displayName\n    roles\n    groups\n  }\n": types.IdentityFieldsFragmentDoc,
     "\n  query Identities {\n    identities { ...IdentityFields }\n  }\n": types.IdentitiesDocument,
     "\n  mutation CreateIdentity($input: CreateIdentityInput!) {\n    createIdentity(input: $input) { ...IdentityFields }\n  }\n": types.CreateIdentityDocument,
-    "\n  mutation CreateApiKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) { secret apiKey { id name prefix createdAt } }\n  }\n": types.CreateApiKeyDocument,
+    "\n  fragment ApiKeyFields on ApiKey {\n    id\n    name\n    prefix\n    createdAt\n    revokedAt\n    identity { id externalId displayName }\n  }\n": types.ApiKeyFieldsFragmentDoc,
+    "\n  query ApiKeys {\n    apiKeys { ...ApiKeyFields }\n  }\n": types.ApiKeysDocument,
+    "\n  mutation CreateApiKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) { secret apiKey { ...ApiKeyFields } }\n  }\n": types.CreateApiKeyDocument,
+    "\n  mutation RevokeApiKey($id: ID!) {\n    revokeApiKey(id: $id) { ...ApiKeyFields }\n  }\n": types.RevokeApiKeyDocument,
+    "\n  mutation UpdateIdentity($id: ID!, $input: UpdateIdentityInput!) {\n    updateIdentity(id: $id, input: $input) { ...IdentityFields }\n  }\n": types.UpdateIdentityDocument,
+    "\n  mutation DisableIdentity($id: ID!) {\n    disableIdentity(id: $id) { ...IdentityFields }\n  }\n": types.DisableIdentityDocument,
     "\n  fragment TemplateFields on PolicyTemplate {\n    id\n    name\n    version\n    copies\n    minCopies\n    delaySeconds\n    ordering\n    dataClass\n    versions\n    primary { id name }\n    candidates { id name }\n  }\n": types.TemplateFieldsFragmentDoc,
     "\n  query PolicyTemplates {\n    policyTemplates { ...TemplateFields }\n  }\n": types.PolicyTemplatesDocument,
     "\n  query PolicyTemplate($id: ID!, $version: Int) {\n    policyTemplate(id: $id, version: $version) { ...TemplateFields }\n  }\n": types.PolicyTemplateDocument,
@@ -167,7 +177,27 @@ export function graphql(source: "\n  mutation CreateIdentity($input: CreateIdent
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  mutation CreateApiKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) { secret apiKey { id name prefix createdAt } }\n  }\n"): (typeof documents)["\n  mutation CreateApiKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) { secret apiKey { id name prefix createdAt } }\n  }\n"];
+export function graphql(source: "\n  fragment ApiKeyFields on ApiKey {\n    id\n    name\n    prefix\n    createdAt\n    revokedAt\n    identity { id externalId displayName }\n  }\n"): (typeof documents)["\n  fragment ApiKeyFields on ApiKey {\n    id\n    name\n    prefix\n    createdAt\n    revokedAt\n    identity { id externalId displayName }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ApiKeys {\n    apiKeys { ...ApiKeyFields }\n  }\n"): (typeof documents)["\n  query ApiKeys {\n    apiKeys { ...ApiKeyFields }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateApiKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) { secret apiKey { ...ApiKeyFields } }\n  }\n"): (typeof documents)["\n  mutation CreateApiKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) { secret apiKey { ...ApiKeyFields } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RevokeApiKey($id: ID!) {\n    revokeApiKey(id: $id) { ...ApiKeyFields }\n  }\n"): (typeof documents)["\n  mutation RevokeApiKey($id: ID!) {\n    revokeApiKey(id: $id) { ...ApiKeyFields }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdateIdentity($id: ID!, $input: UpdateIdentityInput!) {\n    updateIdentity(id: $id, input: $input) { ...IdentityFields }\n  }\n"): (typeof documents)["\n  mutation UpdateIdentity($id: ID!, $input: UpdateIdentityInput!) {\n    updateIdentity(id: $id, input: $input) { ...IdentityFields }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DisableIdentity($id: ID!) {\n    disableIdentity(id: $id) { ...IdentityFields }\n  }\n"): (typeof documents)["\n  mutation DisableIdentity($id: ID!) {\n    disableIdentity(id: $id) { ...IdentityFields }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
