@@ -1,5 +1,5 @@
 import { eachLimited } from './limited.js';
-import { execFile } from 'node:child_process';
+import { syncFileSystem } from './syncfs.js';
 import { randomUUID } from 'node:crypto';
 import { link, mkdir, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -83,17 +83,6 @@ export interface ChunkRepository {
 const SYNC_CONCURRENCY = 16;
 /** From this many chunks in a batch, one syncfs(2) of the file system beats an fsync per file and directory. */
 const SYNCFS_FROM_CHUNKS = 8;
-
-/**
- * syncfs(2) of the file system holding `directory`, through coreutils' `sync --file-system` (Node has no binding):
- * every file written and every name linked on it so far is on the disk when it returns. False when it could not be
- * run (then the caller fsyncs one by one).
- */
-function syncFileSystem(directory: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    execFile('sync', ['--file-system', directory], { timeout: 120_000 }, (error) => resolve(error === null));
-  });
-}
 
 /**
  * The FILESYSTEM repository: one file per chunk, manifests as files (the layout of docs/data-layout.md). `put`
