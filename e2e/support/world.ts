@@ -34,6 +34,10 @@ export function e2eWorld() {
     get stack(): E2eStack {
       return ready().stack;
     },
+    /** The stack's database, for rows a test needs in numbers no person would click through. */
+    get db(): Db {
+      return ready().db;
+    },
     async seed(label: string, options: Omit<SeedTenantOptions, 'slug' | 'name' | 'storageRoot'>): Promise<E2eTenant> {
       const { stack, db } = ready();
       const suffix = randomUUID().slice(0, 8);

@@ -1,22 +1,53 @@
 'use client';
 
 import Link from 'next/link';
-import { useRouter } from 'next/navigation';
-import type { MouseEvent } from 'react';
+import { useRouter, useSearchParams } from 'next/navigation';
+import { Button, Group, NativeSelect, Paper, TextInput } from '@mantine/core';
+import { type FormEvent, type MouseEvent, useState } from 'react';
+import type { BackupJobFilter } from '@/lib/gql/graphql';
 import { jobHref, jobProgress } from '@/lib/job-progress';
-import { JOBS_PAGE_SIZE } from '@/lib/operations';
-import type { JobListItem } from '@/lib/view-types';
+import { JOB_FILTER_CHOICES_QUERY, JOBS_PAGE_SIZE } from '@/lib/operations';
+import type { BackupJobStatus, JobListItem } from '@/lib/view-types';
 import { DateTime } from './date-time';
 import { LiveIndicator } from './live-indicator';
 import { ProgressBar } from './progress-bar';
 import { useSession } from './session-gate';
 import { StatusBadge } from './status-badge';
 import { useLiveJobs } from './use-live-jobs';
+import { useQuery } from './use-query';
+
+const JOB_STATUSES: readonly BackupJobStatus[] = ['PENDING', 'RUNNING', 'COMPLETED', 'PARTIAL', 'FAILED', 'CANCELLED'];
+
+const isJobStatus = (value: string | null): value is BackupJobStatus =>
+  value !== null && (JOB_STATUSES as readonly string[]).includes(value);
 
 export function JobsList() {
   const session = useSession();
-  const state = useLiveJobs({ filter: {}, first: JOBS_PAGE_SIZE, after: null });
+  const searchParams = useSearchParams();
+  const initialStatus = searchParams.get('status');
+  const [filter, setFilter] = useState<BackupJobFilter>(isJobStatus(initialStatus) ? { status: initialStatus } : {});
+  /** The cursors of the pages before this one: the last is this page's `after`. */
+  const [cursors, setCursors] = useState<string[]>([]);
+  const after = cursors.at(-1) ?? null;
+  const state = useLiveJobs({ filter, first: JOBS_PAGE_SIZE, after });
   const { jobs, totalCount, loadError, liveError } = state;
+  const identities = useQuery(JOB_FILTER_CHOICES_QUERY, {}, { skip: !session.can('identity:read') });
+  const firstShown = cursors.length * JOBS_PAGE_SIZE + 1;
+  const isFiltered = Object.keys(filter).length > 0;
+
+  const applyFilter = (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    const status = String(form.get('status') ?? '');
+    const datasetKey = String(form.get('datasetKey') ?? '').trim();
+    const identityId = String(form.get('identityId') ?? '');
+    setFilter({
+      ...(isJobStatus(status) ? { status } : {}),
+      ...(datasetKey ? { datasetKey } : {}),
+      ...(identityId ? { identityId } : {}),
+    });
+    setCursors([]);
+  };
 
   return (
     <section aria-labelledby="jobs-heading">
@@ -24,11 +55,57 @@ export function JobsList() {
         <div>
           <h1 id="jobs-heading">Backup jobs</h1>
           <p className="page-header__meta" data-testid="jobs-count">
-            {jobs === null ? 'Loading…' : `${totalCount} ${totalCount === 1 ? 'job' : 'jobs'}`}
+            {jobs === null
+              ? 'Loading…'
+              : jobs.length === 0
+                ? `0 jobs${isFiltered ? ' match the filter' : ''}`
+                : `${firstShown}–${firstShown + jobs.length - 1} of ${totalCount} ${totalCount === 1 ? 'job' : 'jobs'}${isFiltered ? ' matching the filter' : ''}`}
           </p>
         </div>
         <LiveIndicator connection={session.live} isStopped={liveError !== null} />
       </div>
+
+      <Paper
+        withBorder
+        p="sm"
+        mb="md"
+        component="form"
+        onSubmit={applyFilter}
+        aria-label="Filter the jobs"
+        data-testid="jobs-filter"
+      >
+        <Group align="flex-end" wrap="wrap" gap="sm">
+          <NativeSelect
+            name="status"
+            label="Status"
+            defaultValue={filter.status ?? ''}
+            data={[
+              { value: '', label: 'Any status' },
+              ...JOB_STATUSES.map((status) => ({ value: status, label: status })),
+            ]}
+          />
+          <TextInput
+            name="datasetKey"
+            label="Dataset key"
+            placeholder="finance/ledger"
+            defaultValue={filter.datasetKey ?? ''}
+          />
+          {identities.data ? (
+            <NativeSelect
+              name="identityId"
+              label="Requested by"
+              defaultValue={filter.identityId ?? ''}
+              data={[
+                { value: '', label: 'Anyone' },
+                ...identities.data.identities.map((identity) => ({ value: identity.id, label: identity.externalId })),
+              ]}
+            />
+          ) : null}
+          <Button type="submit" variant="default">
+            Apply
+          </Button>
+        </Group>
+      </Paper>
 
       {liveError ? (
         <p className="notice notice--warning" role="alert" data-testid="live-error">
@@ -47,7 +124,12 @@ export function JobsList() {
             Loading backup jobs…
           </p>
         )
-      ) : jobs.length === 0 ? (
+      ) : jobs.length === 0 && isFiltered ? (
+        <div className="card empty-state" data-testid="jobs-none-match">
+          <h2>No job matches the filter</h2>
+          <p>Change the filter, or set every field back to “any” to see all jobs.</p>
+        </div>
+      ) : jobs.length === 0 && cursors.length === 0 ? (
         <div className="card empty-state" data-testid="jobs-empty">
           <h2>No backup jobs yet</h2>
           <p>Jobs appear here, live, as soon as an integrator or terminal requests a backup.</p>
@@ -76,6 +158,27 @@ export function JobsList() {
           </table>
         </div>
       )}
+      {cursors.length > 0 || state.hasNextPage ? (
+        <Group mt="md" data-testid="jobs-paging">
+          <Button
+            variant="default"
+            disabled={cursors.length === 0}
+            onClick={() => setCursors((list) => list.slice(0, -1))}
+          >
+            Previous page
+          </Button>
+          <Button
+            variant="default"
+            disabled={!state.hasNextPage || state.endCursor === null}
+            onClick={() => {
+              const next = state.endCursor;
+              if (next !== null) setCursors((list) => [...list, next]);
+            }}
+          >
+            Next page
+          </Button>
+        </Group>
+      ) : null}
     </section>
   );
 }

@@ -117,6 +117,13 @@ export const REPLICA_PROGRESS_SUBSCRIPTION = graphql(`
   }
 `);
 
+/** Who the jobs list can be filtered by. */
+export const JOB_FILTER_CHOICES_QUERY = graphql(`
+  query JobFilterChoices {
+    identities { id externalId }
+  }
+`);
+
 /** Page size of the jobs table. */
 export const JOBS_PAGE_SIZE = 50;
 
