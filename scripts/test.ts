@@ -12,6 +12,7 @@ const SUITES = [
   'packages/events',
   'packages/stack',
   'packages/client',
+  'apps/cli',
   'temporal',
   'apps/api',
   'e2e',

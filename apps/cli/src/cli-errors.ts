@@ -1,5 +1,5 @@
 import { EchelonApiError } from '@echelon/client';
-import { ERROR_CODES, type ErrorCode } from '@echelon/domain';
+import { ERROR_CODES, type ErrorCode, isDomainError } from '@echelon/domain';
 
 /**
  * The exit status of every command, documented in `echelon --help` and the README. A script can tell a refusal it
@@ -128,6 +128,8 @@ const isContractCode = (code: string): code is ErrorCode => CONTRACT_CODES.has(c
 /** Any failure as a CliError: the API's typed refusals keep their code, a dead connection is UNREACHABLE. */
 export function toCliError(error: unknown): CliError {
   if (error instanceof CliError) return error;
+  // The domain's own checks run here too (a dataset key is checked before anything is read or sent).
+  if (isDomainError(error)) return new CliError(error.code, error.message);
   if (error instanceof EchelonApiError) {
     return new CliError(isContractCode(error.code) ? error.code : 'INTERNAL', error.message);
   }

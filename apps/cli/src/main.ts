@@ -32,7 +32,9 @@ export async function runCli(
     .description(
       'The terminal client of Echelon: back up files and trees (only what the API lacks is sent), follow every copy live, restore verified.',
     )
-    .version('0.1.0')
+    .version('0.1.0', '-V', 'print the version of echelon')
+    // Options after a command are that command's (restore --version N is not echelon's version).
+    .enablePositionalOptions()
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
