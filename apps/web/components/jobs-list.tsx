@@ -9,6 +9,7 @@ import { jobHref, jobProgress } from '@/lib/job-progress';
 import { JOB_FILTER_CHOICES_QUERY, JOBS_PAGE_SIZE } from '@/lib/operations';
 import type { BackupJobStatus, JobListItem } from '@/lib/view-types';
 import { DateTime } from './date-time';
+import { ErrorNotice } from './error-notice';
 import { LiveIndicator } from './live-indicator';
 import { ProgressBar } from './progress-bar';
 import { useSession } from './session-gate';
@@ -108,15 +109,9 @@ export function JobsList() {
       </Paper>
 
       {liveError ? (
-        <p className="notice notice--warning" role="alert" data-testid="live-error">
-          Live updates stopped: {liveError.message} Reload the page to resume.
-        </p>
+        <ErrorNotice error={liveError} title="Live updates stopped; reload the page to resume" testId="live-error" />
       ) : null}
-      {loadError ? (
-        <p className="notice notice--error" role="alert" data-testid="jobs-error">
-          Could not load backup jobs: {loadError.message}
-        </p>
-      ) : null}
+      {loadError ? <ErrorNotice error={loadError} title="Could not load the backup jobs" testId="jobs-error" /> : null}
 
       {jobs === null ? (
         loadError ? null : (

@@ -31,9 +31,12 @@ export function RequirePermission({
           You are signed in as {session.viewer.identity.displayName} with the role{' '}
           {session.viewer.identity.roles.join(', ') || 'none'}. Ask a tenant administrator if you need access.
         </Text>
-        <Text size="sm" mt="xs">
-          Detail: FORBIDDEN — missing {missing.join(', ')}
-        </Text>
+        <details>
+          <summary>Details</summary>
+          <Text size="xs" component="p">
+            FORBIDDEN: the page needs {missing.join(', ')}
+          </Text>
+        </details>
       </Alert>
       {home ? (
         <Anchor component={Link} href={home.href}>

@@ -45,8 +45,6 @@ export const CONSOLE_PAGES: readonly ConsolePage[] = [
   { href: '/identities', label: 'Identities', needs: ['identity:read'] },
 ];
 
-export const pageFor = (href: string): ConsolePage | undefined => CONSOLE_PAGES.find((page) => page.href === href);
-
 /** The first page of the navigation the viewer may use, its home. */
 export const firstAllowedPage = (can: (permission: Permission) => boolean): ConsolePage | undefined =>
   CONSOLE_PAGES.find((page) => page.needs.every(can));
