@@ -31,6 +31,7 @@ import type { Identity, Role } from '@/lib/view-types';
 import { ConfirmButton } from './confirm-button';
 import { DateTime } from './date-time';
 import { ErrorNotice } from './error-notice';
+import { FormCard } from './form-card';
 import { useSession } from './session-gate';
 import { useQuery } from './use-query';
 import { useSubmission } from './use-submission';
@@ -357,55 +358,42 @@ function CreateIdentityForm({ onCreated }: { onCreated: () => void }) {
   };
 
   return (
-    <Paper
-      withBorder
-      p="md"
-      mt="md"
-      component="form"
+    <FormCard
+      title="Add an identity"
+      headingId="add-identity-heading"
+      testId={{ form: 'identity-form', problem: 'identity-problem', error: 'identity-error' }}
       onSubmit={onSubmit}
-      noValidate
-      aria-labelledby="add-identity-heading"
-      data-testid="identity-form"
-    >
-      <Stack>
-        <Title order={3} size="h4" id="add-identity-heading">
-          Add an identity
-        </Title>
-        <Group grow align="flex-start" wrap="wrap">
-          <TextInput
-            name="externalId"
-            label="Identifier"
-            description="What a terminal sends: an employee id or a service name."
-            autoComplete="off"
-            miw={200}
-          />
-          <TextInput name="displayName" label="Display name" autoComplete="off" miw={200} />
-        </Group>
-        <RoleChoices prefix="new" initial={[]} />
-        <TextInput
-          name="groups"
-          label="Groups"
-          placeholder="finance, laptops"
-          description="Comma-separated; policies can be assigned to a group."
-        />
-        {problem ? (
-          <Alert color="red" role="alert" data-testid="identity-problem">
-            {problem}
-          </Alert>
-        ) : null}
-        {error ? <ErrorNotice error={error} title="Not added" testId="identity-error" /> : null}
-        {created ? (
+      problem={problem}
+      error={error}
+      errorTitle="Not added"
+      outcome={
+        created ? (
           <Text role="status" fw={600} data-testid="identity-done">
             Added {created}.
           </Text>
-        ) : null}
-        <Group>
-          <Button type="submit" loading={pending}>
-            Add identity
-          </Button>
-        </Group>
-      </Stack>
-    </Paper>
+        ) : null
+      }
+      submitLabel="Add identity"
+      pending={pending}
+    >
+      <Group grow align="flex-start" wrap="wrap">
+        <TextInput
+          name="externalId"
+          label="Identifier"
+          description="What a terminal sends: an employee id or a service name."
+          autoComplete="off"
+          miw={200}
+        />
+        <TextInput name="displayName" label="Display name" autoComplete="off" miw={200} />
+      </Group>
+      <RoleChoices prefix="new" initial={[]} />
+      <TextInput
+        name="groups"
+        label="Groups"
+        placeholder="finance, laptops"
+        description="Comma-separated; policies can be assigned to a group."
+      />
+    </FormCard>
   );
 }
 
@@ -530,66 +518,56 @@ function CreateApiKeyForm({ identities, onCreated }: { identities: Identity[]; o
   };
 
   return (
-    <Paper
-      withBorder
-      p="md"
-      mt="md"
-      component="form"
+    <FormCard
+      title="Create an API key"
+      headingId="create-key-heading"
+      testId={{ form: 'key-form', problem: 'key-problem', error: 'key-error' }}
       onSubmit={onSubmit}
-      noValidate
-      aria-labelledby="create-key-heading"
-      data-testid="key-form"
+      problem={problem}
+      error={error}
+      errorTitle="No key created"
+      outcome={issued ? <IssuedSecret issued={issued} /> : null}
+      submitLabel="Create key"
+      pending={pending}
     >
-      <Stack>
-        <Title order={3} size="h4" id="create-key-heading">
-          Create an API key
-        </Title>
-        <Group grow align="flex-start" wrap="wrap">
-          <NativeSelect
-            name="identityId"
-            label="Identity"
-            miw={200}
-            data={[
-              { value: '', label: 'Choose an identity' },
-              ...identities.map((identity) => ({
-                value: identity.id,
-                label: `${identity.displayName} (${identity.externalId})`,
-              })),
-            ]}
-          />
-          <TextInput name="name" label="Key name" placeholder="backup-runner on host-7" autoComplete="off" miw={200} />
-        </Group>
-        {problem ? (
-          <Alert color="red" role="alert" data-testid="key-problem">
-            {problem}
-          </Alert>
-        ) : null}
-        {error ? <ErrorNotice error={error} title="No key created" testId="key-error" /> : null}
-        {issued ? (
-          <Alert color="green" title={`Key “${issued.name}” for ${issued.owner}`} data-testid="key-issued">
-            <Text size="sm" mb="xs">
-              Copy the secret now: it is shown only this once and cannot be read again.
-            </Text>
-            <Group gap="xs" wrap="nowrap" align="center">
-              <Code data-testid="issued-secret" className="break-anywhere">
-                {issued.secret}
-              </Code>
-              <CopyButton value={issued.secret}>
-                {({ copied, copy }) => (
-                  <Button size="xs" variant={copied ? 'filled' : 'default'} onClick={copy} data-testid="copy-secret">
-                    {copied ? 'Copied' : 'Copy'}
-                  </Button>
-                )}
-              </CopyButton>
-            </Group>
-          </Alert>
-        ) : null}
-        <Group>
-          <Button type="submit" loading={pending}>
-            Create key
-          </Button>
-        </Group>
-      </Stack>
-    </Paper>
+      <Group grow align="flex-start" wrap="wrap">
+        <NativeSelect
+          name="identityId"
+          label="Identity"
+          miw={200}
+          data={[
+            { value: '', label: 'Choose an identity' },
+            ...identities.map((identity) => ({
+              value: identity.id,
+              label: `${identity.displayName} (${identity.externalId})`,
+            })),
+          ]}
+        />
+        <TextInput name="name" label="Key name" placeholder="backup-runner on host-7" autoComplete="off" miw={200} />
+      </Group>
+    </FormCard>
+  );
+}
+
+/** The new key's secret, once, with a copy button. */
+function IssuedSecret({ issued }: { issued: { name: string; owner: string; secret: string } }) {
+  return (
+    <Alert color="green" title={`Key “${issued.name}” for ${issued.owner}`} data-testid="key-issued">
+      <Text size="sm" mb="xs">
+        Copy the secret now: it is shown only this once and cannot be read again.
+      </Text>
+      <Group gap="xs" wrap="nowrap" align="center">
+        <Code data-testid="issued-secret" className="break-anywhere">
+          {issued.secret}
+        </Code>
+        <CopyButton value={issued.secret}>
+          {({ copied, copy }) => (
+            <Button size="xs" variant={copied ? 'filled' : 'default'} onClick={copy} data-testid="copy-secret">
+              {copied ? 'Copied' : 'Copy'}
+            </Button>
+          )}
+        </CopyButton>
+      </Group>
+    </Alert>
   );
 }
