@@ -9,3 +9,4 @@ export * from './identifiers.js';
 export * from './compliance.js';
 export * from './restore.js';
 export * from './storage-location.js';
+export * from './retention.js';
