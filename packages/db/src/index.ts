@@ -18,3 +18,4 @@ export * from './repositories/replica-chunks.js';
 export * from './repositories/sessions.js';
 export * from './repositories/restore-chunks.js';
 export * from './repositories/scrub.js';
+export * from './repositories/legal-holds.js';

@@ -1,0 +1,77 @@
+import { DomainError } from '@echelon/domain';
+import type { Db } from '../client.js';
+import type { LegalHold } from '../generated/prisma/client.js';
+import { type Actor, appendAudit } from './audit.js';
+
+/**
+ * Puts a legal hold on a dataset version: while it stands, pruning never drops the version. Audited in the tenant's
+ * hash-chained log (`legalHold.place`) in the same transaction. A version that is not the tenant's is NOT_FOUND; a
+ * version held already is a CONFLICT, and nothing changes.
+ */
+export async function placeLegalHoldAudited(
+  db: Db,
+  actor: Actor,
+  tenantId: string,
+  input: { versionId: string; reason: string },
+): Promise<LegalHold> {
+  const reason = input.reason.trim();
+  if (reason.length === 0 || reason.length > 1000) {
+    throw new DomainError('BAD_USER_INPUT', 'a legal hold needs a reason of 1 to 1000 characters', { field: 'reason' });
+  }
+  return db.$transaction(async (client) => {
+    const version = await client.datasetVersion.findFirst({ where: { id: input.versionId, tenantId } });
+    if (version === null) {
+      throw new DomainError('NOT_FOUND', `dataset version ${input.versionId} does not exist in this tenant`);
+    }
+    const existing = await client.legalHold.findUnique({ where: { versionId: version.id } });
+    if (existing !== null) {
+      throw new DomainError(
+        'CONFLICT',
+        `dataset version ${version.id} is held already (since ${existing.placedAt.toISOString()})`,
+      );
+    }
+    const hold = await client.legalHold.create({
+      data: { versionId: version.id, tenantId, reason, placedBy: actor.label },
+    });
+    await appendAudit(client, actor, {
+      tenantId,
+      action: 'legalHold.place',
+      objectType: 'DatasetVersion',
+      objectId: version.id,
+      after: hold,
+    });
+    return hold;
+  });
+}
+
+/** Lifts a version's legal hold (`legalHold.lift` audited); a version without one is NOT_FOUND, and nothing changes. */
+export async function liftLegalHoldAudited(
+  db: Db,
+  actor: Actor,
+  tenantId: string,
+  versionId: string,
+): Promise<LegalHold> {
+  return db.$transaction(async (client) => {
+    const hold = await client.legalHold.findFirst({ where: { versionId, tenantId } });
+    if (hold === null)
+      throw new DomainError('NOT_FOUND', `dataset version ${versionId} has no legal hold in this tenant`);
+    await client.legalHold.delete({ where: { versionId } });
+    await appendAudit(client, actor, {
+      tenantId,
+      action: 'legalHold.lift',
+      objectType: 'DatasetVersion',
+      objectId: versionId,
+      before: hold,
+    });
+    return hold;
+  });
+}
+
+/** The ids of the tenant's held versions among `versionIds`. */
+export async function heldVersionIds(db: Db, tenantId: string, versionIds: readonly string[]): Promise<Set<string>> {
+  const rows = await db.legalHold.findMany({
+    where: { tenantId, versionId: { in: [...versionIds] } },
+    select: { versionId: true },
+  });
+  return new Set(rows.map((row) => row.versionId));
+}
