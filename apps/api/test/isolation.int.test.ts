@@ -555,6 +555,29 @@ describe('another tenant’s objects are NOT_FOUND everywhere (real stack)', () 
           expect: 'NOT_FOUND',
         }),
       ),
+      ...[b.adminIdentityId, B.memberId].flatMap((identityId): Probe[] => [
+        {
+          field: 'apiKeys',
+          label: "B's identity",
+          query: 'query($identityId: ID) { apiKeys(identityId: $identityId) { id } }',
+          variables: () => ({ identityId }),
+          expect: 'NOT_FOUND',
+        },
+        {
+          field: 'updateIdentity',
+          label: "B's identity, a valid input",
+          query: 'mutation($id: ID!, $input: UpdateIdentityInput!) { updateIdentity(id: $id, input: $input) { id } }',
+          variables: () => ({ id: identityId, input: { displayName: 'stolen' } }),
+          expect: 'NOT_FOUND',
+        },
+        {
+          field: 'disableIdentity',
+          label: "B's identity",
+          query: 'mutation($id: ID!) { disableIdentity(id: $id) { id } }',
+          variables: () => ({ id: identityId }),
+          expect: 'NOT_FOUND',
+        },
+      ]),
       ...[b.adminIdentityId, B.memberId].map(
         (identityId): Probe => ({
           field: 'createApiKey',
