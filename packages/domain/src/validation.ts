@@ -1,3 +1,4 @@
+import { type RetentionRules, validateRetentionRules } from './retention.js';
 import { DomainError } from './errors.js';
 
 /** Thirty days: the longest delay a policy may ask for between two copies. */
@@ -216,9 +217,31 @@ export interface PolicyTemplateInput {
   delaySeconds: number;
   ordering: 'CAPACITY' | 'FIXED';
   dataClass?: string | null;
+  /** Absent or null: keep every version. */
+  retention?: Partial<RetentionRules> | null;
 }
 
-export interface ValidTemplate {
+/** Retention rules as a template version stores them, one column each (null: that rule is not used). */
+export interface RetentionColumns {
+  retentionKeepLast: number | null;
+  retentionKeepWithinDays: number | null;
+  retentionKeepDaily: number | null;
+  retentionKeepWeekly: number | null;
+  retentionKeepMonthly: number | null;
+}
+
+/** The rules a template version's columns hold; null when none is set (keep every version). */
+export function retentionRulesOf(columns: RetentionColumns): RetentionRules | null {
+  return validateRetentionRules({
+    keepLast: columns.retentionKeepLast,
+    keepWithinDays: columns.retentionKeepWithinDays,
+    keepDaily: columns.retentionKeepDaily,
+    keepWeekly: columns.retentionKeepWeekly,
+    keepMonthly: columns.retentionKeepMonthly,
+  });
+}
+
+export interface ValidTemplate extends Partial<RetentionColumns> {
   name: string;
   copies: number;
   minCopies: number;
@@ -277,6 +300,17 @@ export function validatePolicyTemplate(
     delaySeconds: input.delaySeconds,
     ordering: input.ordering,
     dataClass: validateDataClass(input.dataClass),
+    ...retentionColumns(validateRetentionRules(input.retention)),
+  };
+}
+
+function retentionColumns(rules: RetentionRules | null): RetentionColumns {
+  return {
+    retentionKeepLast: rules?.keepLast ?? null,
+    retentionKeepWithinDays: rules?.keepWithinDays ?? null,
+    retentionKeepDaily: rules?.keepDaily ?? null,
+    retentionKeepWeekly: rules?.keepWeekly ?? null,
+    retentionKeepMonthly: rules?.keepMonthly ?? null,
   };
 }
 

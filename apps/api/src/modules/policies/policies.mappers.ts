@@ -1,5 +1,5 @@
 import { listTemplateVersionNumbers, type PolicyTemplateVersion } from '@echelon/db';
-import type { ResolvedScheme } from '@echelon/domain';
+import { type ResolvedScheme, retentionRulesOf } from '@echelon/domain';
 import type { RequestContext } from '../../context.js';
 import { storageSystemViewIn } from '../storage/storage.mappers.js';
 import type { StorageSystemView } from '../storage/storage.types.js';
@@ -39,6 +39,7 @@ export async function toTemplateView(context: RequestContext, row: PolicyTemplat
     ordering: row.ordering as SecondaryOrderingEnum,
     dataClass: row.dataClass,
     versions,
+    retention: retentionRulesOf(row),
   };
 }
 

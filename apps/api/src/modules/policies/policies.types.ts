@@ -9,6 +9,15 @@ export enum SecondaryOrderingEnum {
 }
 registerEnumType(SecondaryOrderingEnum, { name: 'SecondaryOrdering' });
 
+@ObjectType('RetentionRules')
+export class RetentionRulesView {
+  @Field(() => Int, { nullable: true }) keepLast!: number | null;
+  @Field(() => Int, { nullable: true }) keepWithinDays!: number | null;
+  @Field(() => Int, { nullable: true }) keepDaily!: number | null;
+  @Field(() => Int, { nullable: true }) keepWeekly!: number | null;
+  @Field(() => Int, { nullable: true }) keepMonthly!: number | null;
+}
+
 /** One published version of a template; resolvers fill the storage systems from the tenant's cache. */
 @ObjectType('PolicyTemplate')
 export class PolicyTemplateView {
@@ -23,6 +32,8 @@ export class PolicyTemplateView {
   @Field(() => SecondaryOrderingEnum) ordering!: SecondaryOrderingEnum;
   @Field(() => String, { nullable: true }) dataClass!: string | null;
   @Field(() => [Int], { description: 'every published version, oldest first' }) versions!: number[];
+  @Field(() => RetentionRulesView, { nullable: true, description: 'null: every version is kept' })
+  retention!: RetentionRulesView | null;
 }
 
 @ObjectType('PolicyAssignment')
