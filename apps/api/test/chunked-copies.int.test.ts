@@ -420,6 +420,27 @@ describe('chunked copies (real stack: embedded PostgreSQL, Temporal dev server, 
     expect(restored.status, restored.lastError ?? '').toBe('COMPLETED');
     expect(restored.fromReplicaId).not.toBe(newest?.id);
     expect(restored.lastError).toContain(`the secondary copy on ${newestSpace.name} does not verify`);
+    // Its listing (what a client checks what it writes against) is the one object, with the version's sha256.
+    const listing = await fetch(`${env.apiUrl}/restores/${requestRestore.id}/manifest`, {
+      headers: { authorization: `Bearer ${seeded.apiKey}` },
+    });
+    expect(listing.status).toBe(200);
+    const restoredVersion = await env.db.datasetVersion.findUniqueOrThrow({
+      where: { id: restored.datasetVersionId },
+    });
+    expect(await listing.json()).toEqual({
+      kind: 'object',
+      sha256: restoredVersion.sha256,
+      entries: [
+        {
+          path: 'data',
+          mode: '0644',
+          mtime: restoredVersion.createdAt.toISOString(),
+          size: Number(restoredVersion.sizeBytes),
+          sha256: restoredVersion.sha256,
+        },
+      ],
+    });
   }, 120_000);
 
   it('cancelBackup in the middle of a chunked secondary: the copy stops, nothing is committed', async () => {

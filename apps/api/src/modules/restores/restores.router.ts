@@ -201,12 +201,30 @@ async function completedRestore(
  * `GET /restores/:id/manifest`: what a completed restore of a chunked version holds, as JSON
  * `{ kind, sha256, entries: [{ path, mode, mtime, size, sha256 }] }` without chunk lists, so a client can check
  * every file it writes (and the listing against the version's sha256, see treeSha256). A version of the first data
- * plane has no manifest: NOT_FOUND (its download is one object whose sha256 is the version's).
+ * plane has no manifest: it is listed as one object entry, `data`, whose sha256 is the version's.
  */
 async function sendManifest(services: Services, req: express.Request, res: express.Response): Promise<void> {
   const { context, job } = await completedRestore(services, req);
   const plan = await chunkedRestorePlan(context.db, job.tenantId, job.datasetVersionId);
-  if (plan === null) throw new DomainError('NOT_FOUND', `restore job ${job.id} is of a version without a manifest`);
+  res.setHeader('Cache-Control', 'no-store');
+  if (plan === null) {
+    // A whole object of the first data plane: one entry, the version itself (its download is that object).
+    const version = job.datasetVersion;
+    res.json({
+      kind: 'object',
+      sha256: version.sha256,
+      entries: [
+        {
+          path: 'data',
+          mode: '0644',
+          mtime: version.createdAt.toISOString(),
+          size: Number(version.sizeBytes),
+          sha256: version.sha256,
+        },
+      ],
+    });
+    return;
+  }
   const manifest = versionManifest({
     tenantId: job.tenantId,
     datasetKey: plan.version.datasetKey,
@@ -214,7 +232,6 @@ async function sendManifest(services: Services, req: express.Request, res: expre
     createdAt: plan.version.createdAt,
     contents: plan.version.contents,
   });
-  res.setHeader('Cache-Control', 'no-store');
   res.json({
     kind: manifest.kind,
     sha256: manifest.sha256,
