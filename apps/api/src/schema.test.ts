@@ -25,6 +25,7 @@ const strip = (text: string) => printSchema(buildSchema(text));
 const ADDITIONS = new Set([
   'type RetentionRules is not in the contract (fine if added on purpose; list it here)',
   'type RetentionRulesInput is not in the contract (fine if added on purpose; list it here)',
+  'type LegalHold is not in the contract (fine if added on purpose; list it here)',
   'type AuditChainReport is not in the contract (fine if added on purpose; list it here)',
   'type BrokenChainLink is not in the contract (fine if added on purpose; list it here)',
   'Query.verifyAuditChain is not in the contract',
@@ -42,6 +43,9 @@ const ADDITIONS = new Set([
   'Mutation.verifyReplica is not in the contract',
   // Identity administration: list keys to revoke them, change roles and groups, disable sign-in.
   'Query.apiKeys is not in the contract',
+  'Query.legalHolds is not in the contract',
+  'Mutation.placeLegalHold is not in the contract',
+  'Mutation.liftLegalHold is not in the contract',
   'type UpdateIdentityInput is not in the contract (fine if added on purpose; list it here)',
   'Mutation.updateIdentity is not in the contract',
   'Mutation.disableIdentity is not in the contract',

@@ -555,6 +555,22 @@ describe('another tenant’s objects are NOT_FOUND everywhere (real stack)', () 
           expect: 'NOT_FOUND',
         }),
       ),
+      {
+        field: 'placeLegalHold',
+        label: "B's dataset version, by its owner",
+        query:
+          'mutation($key: String!, $identityId: ID) { placeLegalHold(datasetKey: $key, version: 1, reason: "A holds it", identityId: $identityId) { version } }',
+        variables: () => ({ key: B.datasetKeys[0], identityId: b.adminIdentityId }),
+        expect: 'NOT_FOUND',
+      },
+      {
+        field: 'liftLegalHold',
+        label: "B's dataset version, by its owner",
+        query:
+          'mutation($key: String!, $identityId: ID) { liftLegalHold(datasetKey: $key, version: 1, identityId: $identityId) { version } }',
+        variables: () => ({ key: B.datasetKeys[0], identityId: b.adminIdentityId }),
+        expect: 'NOT_FOUND',
+      },
       ...[b.adminIdentityId, B.memberId].flatMap((identityId): Probe[] => [
         {
           field: 'apiKeys',

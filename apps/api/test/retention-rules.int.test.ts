@@ -1,4 +1,12 @@
-import { gql, gqlOk, seedTwoCopyTenant, startTestStack, type TestStack } from '@echelon/stack';
+import {
+  backUpAndWait,
+  gql,
+  gqlOk,
+  randomData,
+  seedTwoCopyTenant,
+  startTestStack,
+  type TestStack,
+} from '@echelon/stack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 describe('retention rules on policy templates (real stack)', () => {
@@ -61,5 +69,49 @@ describe('retention rules on policy templates (real stack)', () => {
       },
     );
     expect(first.policyTemplate).toEqual({ version: 1, retention: null });
+  }, 180_000);
+
+  it('holds a dataset version through the API (audited), lists it, refuses a second or a wrong one, and lifts it', async () => {
+    const seeded = await seedTwoCopyTenant(env, 'holds');
+    await backUpAndWait(env.apiUrl, seeded.apiKey, 'held/ledger', randomData(64 * 1024));
+    const place =
+      'mutation($key: String!, $v: Int!, $reason: String!) { placeLegalHold(datasetKey: $key, version: $v, reason: $reason) { datasetKey version reason placedBy } }';
+    const placed = await gqlOk<{ placeLegalHold: Record<string, unknown> }>(env.apiUrl, seeded.apiKey, place, {
+      key: 'held/ledger',
+      v: 1,
+      reason: 'litigation 2026-17',
+    });
+    expect(placed.placeLegalHold).toMatchObject({
+      datasetKey: 'held/ledger',
+      version: 1,
+      reason: 'litigation 2026-17',
+    });
+    const codeOf = async (variables: Record<string, unknown>) =>
+      (await gql(env.apiUrl, seeded.apiKey, place, variables)).errors?.[0]?.extensions?.code;
+    expect(await codeOf({ key: 'held/ledger', v: 1, reason: 'again' })).toBe('CONFLICT');
+    expect(await codeOf({ key: 'held/ledger', v: 2, reason: 'no such version' })).toBe('NOT_FOUND');
+    expect(await codeOf({ key: 'no/such', v: 1, reason: 'no such dataset' })).toBe('NOT_FOUND');
+    expect(await codeOf({ key: 'held/ledger', v: 1, reason: '   ' })).toBe('BAD_USER_INPUT');
+    const listed = await gqlOk<{ legalHolds: { datasetKey: string; version: number }[] }>(
+      env.apiUrl,
+      seeded.apiKey,
+      '{ legalHolds { datasetKey version reason } }',
+    );
+    expect(listed.legalHolds).toEqual([{ datasetKey: 'held/ledger', version: 1, reason: 'litigation 2026-17' }]);
+    const lift =
+      'mutation($key: String!, $v: Int!) { liftLegalHold(datasetKey: $key, version: $v) { datasetKey version } }';
+    await gqlOk(env.apiUrl, seeded.apiKey, lift, { key: 'held/ledger', v: 1 });
+    expect(
+      (await gql(env.apiUrl, seeded.apiKey, lift, { key: 'held/ledger', v: 1 })).errors?.[0]?.extensions?.code,
+    ).toBe('NOT_FOUND');
+    expect(
+      (await gqlOk<{ legalHolds: unknown[] }>(env.apiUrl, seeded.apiKey, '{ legalHolds { version } }')).legalHolds,
+    ).toEqual([]);
+    // Placed and lifted once each in the tenant's audit log; the refusals wrote nothing.
+    const audited = await env.db.auditEntry.findMany({
+      where: { tenantId: seeded.tenant.id, action: { startsWith: 'legalHold.' } },
+      orderBy: { chainSeq: 'asc' },
+    });
+    expect(audited.map((entry) => entry.action)).toEqual(['legalHold.place', 'legalHold.lift']);
   }, 180_000);
 });

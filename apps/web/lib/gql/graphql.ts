@@ -53,6 +53,8 @@ export type CreatePolicyTemplateInput = {
   name: string;
   ordering?: SecondaryOrdering | null | undefined;
   primaryStorageSystemId: string | number;
+  /** absent: keep every version */
+  retention?: RetentionRulesInput | null | undefined;
 };
 
 export type CreateStorageSystemInput = {
@@ -85,6 +87,20 @@ export type ReplicaStatus =
   | 'SKIPPED'
   | 'VERIFYING'
   | 'WAITING';
+
+/** a version is kept when any rule keeps it; held and newest versions are always kept */
+export type RetentionRulesInput = {
+  /** keep the newest version of each of the last N UTC days */
+  keepDaily?: number | null | undefined;
+  /** keep the newest N versions */
+  keepLast?: number | null | undefined;
+  /** keep the newest version of each of the last N UTC months */
+  keepMonthly?: number | null | undefined;
+  /** keep the newest version of each of the last N ISO weeks */
+  keepWeekly?: number | null | undefined;
+  /** keep versions created within D days */
+  keepWithinDays?: number | null | undefined;
+};
 
 export type Role =
   | 'AUDITOR'

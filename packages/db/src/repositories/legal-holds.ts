@@ -75,3 +75,26 @@ export async function heldVersionIds(db: Db, tenantId: string, versionIds: reado
   });
   return new Set(rows.map((row) => row.versionId));
 }
+
+/** The id of version `number` of a dataset of the tenant, or null. */
+export async function datasetVersionIdOf(
+  db: Db,
+  tenantId: string,
+  datasetId: string,
+  number: number,
+): Promise<string | null> {
+  const version = await db.datasetVersion.findFirst({
+    where: { tenantId, datasetId, number },
+    select: { id: true },
+  });
+  return version?.id ?? null;
+}
+
+/** The tenant's legal holds with the dataset and version each stands on, newest first (a MEMBER's: its own). */
+export function listLegalHolds(db: Db, tenantId: string, identityId: string | null) {
+  return db.legalHold.findMany({
+    where: { tenantId, ...(identityId === null ? {} : { version: { dataset: { identityId } } }) },
+    include: { version: { select: { number: true, dataset: { select: { key: true, identityId: true } } } } },
+    orderBy: [{ placedAt: 'desc' }, { versionId: 'asc' }],
+  });
+}

@@ -1,13 +1,21 @@
-import { listDatasets, versionProtection, findDataset } from '@echelon/db';
+import {
+  datasetVersionIdOf,
+  findDataset,
+  liftLegalHoldAudited,
+  listDatasets,
+  listLegalHolds,
+  placeLegalHoldAudited,
+  versionProtection,
+} from '@echelon/db';
 import { DomainError, datasetCompliance, isUuid, validateDatasetKey } from '@echelon/domain';
-import { Arg, Authorized, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { isMemberOnly, maySeeOwnedBy } from '../../auth.js';
-import { type RequestContext, tenantOf } from '../../context.js';
+import { actorOf, type RequestContext, tenantOf } from '../../context.js';
 import { requestStorage, toJobView } from '../jobs/jobs.mappers.js';
 import { findJob } from '../jobs/jobs.service.js';
 import { BackupJobView } from '../jobs/jobs.types.js';
 import { toIdentityView } from '../viewer/viewer.mappers.js';
-import { DatasetComplianceView, DatasetVersionView, DatasetView } from './datasets.types.js';
+import { DatasetComplianceView, DatasetVersionView, DatasetView, LegalHoldView } from './datasets.types.js';
 
 @Resolver(() => DatasetVersionView)
 export class DatasetsResolver {
@@ -36,6 +44,58 @@ export class DatasetsResolver {
             ];
       }),
     })) as DatasetView[];
+  }
+
+  @Authorized('dataset:read')
+  @Query(() => [LegalHoldView], {
+    description: "the tenant's legal holds, newest first (a MEMBER's: its own datasets')",
+  })
+  async legalHolds(@Ctx() context: RequestContext): Promise<LegalHoldView[]> {
+    const { tenant, identity } = tenantOf(context);
+    const holds = await listLegalHolds(context.db, tenant.id, isMemberOnly(identity.roles) ? identity.id : null);
+    return holds.map((hold) => ({
+      datasetKey: hold.version.dataset.key,
+      version: hold.version.number,
+      reason: hold.reason,
+      placedBy: hold.placedBy,
+      placedAt: hold.placedAt,
+    }));
+  }
+
+  @Authorized('policy:write')
+  @Mutation(() => LegalHoldView, {
+    description: 'holds one dataset version: no retention rule drops it until the hold is lifted (audited)',
+  })
+  async placeLegalHold(
+    @Ctx() context: RequestContext,
+    @Arg('datasetKey', () => String) datasetKey: string,
+    @Arg('version', () => Int) version: number,
+    @Arg('reason', () => String) reason: string,
+    @Arg('identityId', () => ID, { nullable: true, description: "whose dataset; defaults to the caller's" })
+    identityId: string | null,
+  ): Promise<LegalHoldView> {
+    const { tenant } = tenantOf(context);
+    const versionId = await heldVersionOf(context, datasetKey, version, identityId);
+    const hold = await placeLegalHoldAudited(context.dbAs(tenant.id), actorOf(context), tenant.id, {
+      versionId,
+      reason,
+    });
+    return { datasetKey, version, reason: hold.reason, placedBy: hold.placedBy, placedAt: hold.placedAt };
+  }
+
+  @Authorized('policy:write')
+  @Mutation(() => LegalHoldView, { description: "lifts a version's legal hold (audited); answers the hold lifted" })
+  async liftLegalHold(
+    @Ctx() context: RequestContext,
+    @Arg('datasetKey', () => String) datasetKey: string,
+    @Arg('version', () => Int) version: number,
+    @Arg('identityId', () => ID, { nullable: true, description: "whose dataset; defaults to the caller's" })
+    identityId: string | null,
+  ): Promise<LegalHoldView> {
+    const { tenant } = tenantOf(context);
+    const versionId = await heldVersionOf(context, datasetKey, version, identityId);
+    const hold = await liftLegalHoldAudited(context.dbAs(tenant.id), actorOf(context), tenant.id, versionId);
+    return { datasetKey, version, reason: hold.reason, placedBy: hold.placedBy, placedAt: hold.placedAt };
   }
 
   @Authorized('dataset:read')
@@ -73,4 +133,23 @@ export class DatasetComplianceResolver {
   async compliance(@Ctx() context: RequestContext, @Root() dataset: DatasetView): Promise<DatasetComplianceView> {
     return datasetCompliance(await versionProtection(context.db, dataset.tenantId, dataset.datasetId), new Date());
   }
+}
+
+/** The id of a version of the caller's (or `identityId`'s) dataset: NOT_FOUND for anything not in the tenant. */
+async function heldVersionOf(
+  context: RequestContext,
+  datasetKey: string,
+  version: number,
+  identityId: string | null,
+): Promise<string> {
+  const { tenant, identity } = tenantOf(context);
+  validateDatasetKey(datasetKey);
+  const owner = identityId ?? identity.id;
+  const notFound = () =>
+    new DomainError('NOT_FOUND', `version ${version} of dataset "${datasetKey}" does not exist in this tenant`);
+  if (!isUuid(owner) || !Number.isSafeInteger(version) || version < 1) throw notFound();
+  const dataset = await findDataset(context.db, { tenantId: tenant.id, identityId: owner }, datasetKey);
+  const versionId = dataset === null ? null : await datasetVersionIdOf(context.db, tenant.id, dataset.id, version);
+  if (versionId === null) throw notFound();
+  return versionId;
 }

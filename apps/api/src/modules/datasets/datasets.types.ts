@@ -38,3 +38,12 @@ export class DatasetView {
   datasetId!: string;
   tenantId!: string;
 }
+
+@ObjectType('LegalHold', { description: 'a hold on one dataset version: while it stands, no retention rule drops it' })
+export class LegalHoldView {
+  @Field(() => String) datasetKey!: string;
+  @Field(() => Int) version!: number;
+  @Field(() => String) reason!: string;
+  @Field(() => String, { description: 'who placed it' }) placedBy!: string;
+  @Field(() => DateTimeScalar) placedAt!: Date;
+}
