@@ -26,6 +26,8 @@ const ADDITIONS = new Set([
   'type RetentionRules is not in the contract (fine if added on purpose; list it here)',
   'type RetentionRulesInput is not in the contract (fine if added on purpose; list it here)',
   'type LegalHold is not in the contract (fine if added on purpose; list it here)',
+  'type RetentionPreview is not in the contract (fine if added on purpose; list it here)',
+  'type RetentionPreviewVersion is not in the contract (fine if added on purpose; list it here)',
   'type AuditChainReport is not in the contract (fine if added on purpose; list it here)',
   'type BrokenChainLink is not in the contract (fine if added on purpose; list it here)',
   'Query.verifyAuditChain is not in the contract',
@@ -44,6 +46,7 @@ const ADDITIONS = new Set([
   // Identity administration: list keys to revoke them, change roles and groups, disable sign-in.
   'Query.apiKeys is not in the contract',
   'Query.legalHolds is not in the contract',
+  'Query.previewRetention is not in the contract',
   'Mutation.placeLegalHold is not in the contract',
   'Mutation.liftLegalHold is not in the contract',
   'type UpdateIdentityInput is not in the contract (fine if added on purpose; list it here)',

@@ -555,6 +555,15 @@ describe('another tenant’s objects are NOT_FOUND everywhere (real stack)', () 
           expect: 'NOT_FOUND',
         }),
       ),
+      ...[b.template.templateId, B.slowTemplateId].map(
+        (templateId): Probe => ({
+          field: 'previewRetention',
+          label: "B's template",
+          query: 'query($id: ID!) { previewRetention(templateId: $id, retention: { keepLast: 1 }) { datasetKey } }',
+          variables: () => ({ id: templateId }),
+          expect: 'NOT_FOUND',
+        }),
+      ),
       {
         field: 'placeLegalHold',
         label: "B's dataset version, by its owner",

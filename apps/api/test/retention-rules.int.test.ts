@@ -114,4 +114,56 @@ describe('retention rules on policy templates (real stack)', () => {
     });
     expect(audited.map((entry) => entry.action)).toEqual(['legalHold.place', 'legalHold.lift']);
   }, 180_000);
+
+  it('previews what rules would keep and drop of the datasets a template governs, without saving them', async () => {
+    const seeded = await seedTwoCopyTenant(env, 'retention-preview');
+    for (let version = 1; version <= 4; version++) {
+      await backUpAndWait(env.apiUrl, seeded.apiKey, 'preview/ledger', randomData(16 * 1024));
+    }
+    await gqlOk(
+      env.apiUrl,
+      seeded.apiKey,
+      'mutation { placeLegalHold(datasetKey: "preview/ledger", version: 1, reason: "audit") { version } }',
+    );
+    const preview = async (retention: Record<string, number> | null) =>
+      (
+        await gqlOk<{
+          previewRetention: { datasetKey: string; droppedCount: number; versions: Record<string, unknown>[] }[];
+        }>(
+          env.apiUrl,
+          seeded.apiKey,
+          'query($id: ID!, $r: RetentionRulesInput) { previewRetention(templateId: $id, retention: $r) { datasetKey droppedCount versions { version kept held reasons } } }',
+          { id: seeded.template.templateId, r: retention },
+        )
+      ).previewRetention;
+    // Keep the last 2: versions 3 and 4 by the rule, 1 by its hold; 2 would go.
+    expect(await preview({ keepLast: 2 })).toEqual([
+      {
+        datasetKey: 'preview/ledger',
+        droppedCount: 1,
+        versions: [
+          { version: 1, kept: true, held: true, reasons: ['HELD'] },
+          { version: 2, kept: false, held: false, reasons: [] },
+          { version: 3, kept: true, held: false, reasons: ['LAST'] },
+          { version: 4, kept: true, held: false, reasons: expect.arrayContaining(['LAST']) },
+        ],
+      },
+    ]);
+    // No rules: every version stays. Bad rules: BAD_USER_INPUT. Nothing was saved either way.
+    expect((await preview(null))[0]?.droppedCount).toBe(0);
+    const bad = await gql(
+      env.apiUrl,
+      seeded.apiKey,
+      'query($id: ID!) { previewRetention(templateId: $id, retention: { keepLast: 0 }) { datasetKey } }',
+      { id: seeded.template.templateId },
+    );
+    expect(bad.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    const template = await gqlOk<{ policyTemplate: { version: number; retention: unknown } }>(
+      env.apiUrl,
+      seeded.apiKey,
+      'query($id: ID!) { policyTemplate(id: $id) { version retention { keepLast } } }',
+      { id: seeded.template.templateId },
+    );
+    expect(template.policyTemplate).toEqual({ version: 1, retention: null });
+  }, 180_000);
 });

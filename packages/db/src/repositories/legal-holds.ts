@@ -98,3 +98,51 @@ export function listLegalHolds(db: Db, tenantId: string, identityId: string | nu
     orderBy: [{ placedAt: 'desc' }, { versionId: 'asc' }],
   });
 }
+
+/** A version under a template's retention rules, for a preview: its dataset, and whether it is held. */
+export interface GovernedVersion {
+  id: string;
+  number: number;
+  createdAt: Date;
+  datasetKey: string;
+  identityId: string;
+  isHeld: boolean;
+}
+
+/**
+ * Every version of the datasets whose newest version was backed up under `templateId` (any version of it): what
+ * the template's retention rules govern. Null when the tenant has no such template. A MEMBER's: its own datasets.
+ */
+export async function templateGovernedVersions(
+  db: Db,
+  tenantId: string,
+  templateId: string,
+  identityId: string | null,
+): Promise<GovernedVersion[] | null> {
+  const template = await db.policyTemplateVersion.findFirst({ where: { tenantId, templateId }, select: { id: true } });
+  if (template === null) return null;
+  const rows = await db.$queryRaw<
+    { id: string; number: number; created_at: Date; key: string; identity_id: string; is_held: boolean }[]
+  >`
+    SELECT v.id, v.number, v.created_at, d.key, d.identity_id, (h.version_id IS NOT NULL) AS is_held
+      FROM datasets d
+      JOIN dataset_versions v ON v.dataset_id = d.id
+      LEFT JOIN legal_holds h ON h.version_id = v.id
+     WHERE d.tenant_id = ${tenantId}::uuid
+       AND (${identityId}::uuid IS NULL OR d.identity_id = ${identityId}::uuid)
+       AND EXISTS (
+             SELECT 1 FROM dataset_versions latest
+               JOIN backup_jobs j ON j.dataset_version_id = latest.id
+               JOIN policy_template_versions tv ON tv.id = j.template_version_id
+              WHERE latest.dataset_id = d.id AND latest.number = d.latest_version
+                AND tv.template_id = ${templateId}::uuid)
+     ORDER BY d.key, d.identity_id, v.number`;
+  return rows.map((row) => ({
+    id: row.id,
+    number: row.number,
+    createdAt: row.created_at,
+    datasetKey: row.key,
+    identityId: row.identity_id,
+    isHeld: row.is_held,
+  }));
+}

@@ -5,9 +5,17 @@ import {
   listDatasets,
   listLegalHolds,
   placeLegalHoldAudited,
+  templateGovernedVersions,
   versionProtection,
 } from '@echelon/db';
-import { DomainError, datasetCompliance, isUuid, validateDatasetKey } from '@echelon/domain';
+import {
+  DomainError,
+  datasetCompliance,
+  evaluateRetention,
+  isUuid,
+  validateDatasetKey,
+  validateRetentionRules,
+} from '@echelon/domain';
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { isMemberOnly, maySeeOwnedBy } from '../../auth.js';
 import { actorOf, type RequestContext, tenantOf } from '../../context.js';
@@ -15,7 +23,14 @@ import { requestStorage, toJobView } from '../jobs/jobs.mappers.js';
 import { findJob } from '../jobs/jobs.service.js';
 import { BackupJobView } from '../jobs/jobs.types.js';
 import { toIdentityView } from '../viewer/viewer.mappers.js';
-import { DatasetComplianceView, DatasetVersionView, DatasetView, LegalHoldView } from './datasets.types.js';
+import { RetentionRulesInput } from '../policies/policies.inputs.js';
+import {
+  DatasetComplianceView,
+  DatasetVersionView,
+  DatasetView,
+  LegalHoldView,
+  RetentionPreviewView,
+} from './datasets.types.js';
 
 @Resolver(() => DatasetVersionView)
 export class DatasetsResolver {
@@ -60,6 +75,53 @@ export class DatasetsResolver {
       placedBy: hold.placedBy,
       placedAt: hold.placedAt,
     }));
+  }
+
+  @Authorized('policy:read', 'dataset:read')
+  @Query(() => [RetentionPreviewView], {
+    description:
+      "what `retention` would keep and drop of every dataset the template governs (those whose newest version it backed up), before it is saved; held versions and each dataset's newest are always kept",
+  })
+  async previewRetention(
+    @Ctx() context: RequestContext,
+    @Arg('templateId', () => ID) templateId: string,
+    @Arg('retention', () => RetentionRulesInput, { nullable: true, description: 'none: keep every version' })
+    retention: RetentionRulesInput | null,
+  ): Promise<RetentionPreviewView[]> {
+    const { tenant, identity } = tenantOf(context);
+    const rules = validateRetentionRules(retention);
+    const versions = isUuid(templateId)
+      ? await templateGovernedVersions(
+          context.db,
+          tenant.id,
+          templateId,
+          isMemberOnly(identity.roles) ? identity.id : null,
+        )
+      : null;
+    if (versions === null) throw new DomainError('NOT_FOUND', `policy template ${templateId} does not exist`);
+    const byDataset = new Map<string, typeof versions>();
+    for (const version of versions) {
+      const key = `${version.identityId}/${version.datasetKey}`;
+      byDataset.set(key, [...(byDataset.get(key) ?? []), version]);
+    }
+    const now = new Date();
+    return [...byDataset.values()].map((dataset) => {
+      const decision = evaluateRetention(dataset, rules, now);
+      const reasons = new Map(decision.kept.map((kept) => [kept.version.id, kept.reasons as string[]]));
+      const first = dataset[0] as (typeof dataset)[number];
+      return {
+        datasetKey: first.datasetKey,
+        identityId: first.identityId,
+        droppedCount: decision.dropped.length,
+        versions: dataset.map((version) => ({
+          version: version.number,
+          createdAt: version.createdAt,
+          kept: reasons.has(version.id),
+          held: version.isHeld,
+          reasons: reasons.get(version.id) ?? [],
+        })),
+      };
+    });
   }
 
   @Authorized('policy:write')

@@ -1,4 +1,4 @@
-import { Field, Int, ObjectType } from 'type-graphql';
+import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { BytesScalar, DateTimeScalar } from '../../scalars.js';
 import { BackupJobView } from '../jobs/jobs.types.js';
 import { IdentityView } from '../viewer/viewer.types.js';
@@ -46,4 +46,24 @@ export class LegalHoldView {
   @Field(() => String) reason!: string;
   @Field(() => String, { description: 'who placed it' }) placedBy!: string;
   @Field(() => DateTimeScalar) placedAt!: Date;
+}
+
+@ObjectType('RetentionPreviewVersion')
+export class RetentionPreviewVersionView {
+  @Field(() => Int) version!: number;
+  @Field(() => DateTimeScalar) createdAt!: Date;
+  @Field(() => Boolean, { description: 'false: the rules would drop it at the next prune' }) kept!: boolean;
+  @Field(() => Boolean) held!: boolean;
+  @Field(() => [String], {
+    description: 'why it is kept: LAST, WITHIN, DAILY, WEEKLY, MONTHLY, NEWEST, HELD, NO_RULES',
+  })
+  reasons!: string[];
+}
+
+@ObjectType('RetentionPreview', { description: "what a template's retention rules would keep of one dataset" })
+export class RetentionPreviewView {
+  @Field(() => String) datasetKey!: string;
+  @Field(() => ID, { description: 'whose dataset' }) identityId!: string;
+  @Field(() => [RetentionPreviewVersionView], { description: 'oldest first' }) versions!: RetentionPreviewVersionView[];
+  @Field(() => Int) droppedCount!: number;
 }
