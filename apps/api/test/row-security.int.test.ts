@@ -57,9 +57,9 @@ describe('row-level security (real stack, the application role)', () => {
     env = await startTestStack();
     a = await seedTwoCopyTenant(env, 'rls-a');
     b = await seedTwoCopyTenant(env, 'rls-b');
-    // A real backup (a tus upload: chunks indexed in the intake space, the upload's chunk list), a restore and a
-    // console sign-in in each tenant, through the API and the worker: every tenant-owned table gets rows, written
-    // by the processes under the application role.
+    // A real backup (a tus upload: chunks indexed in the intake space, the upload's chunk list), a legal hold, a
+    // restore and a console sign-in in each tenant, through the API and the worker: every tenant-owned table gets
+    // rows, written by the processes under the application role.
     const consoleOrigin = `${new URL(env.apiUrl).protocol}//${new URL(env.apiUrl).hostname}:3999`;
     for (const tenant of [a, b]) {
       const signIn = await fetch(`${env.apiUrl}/session`, {
@@ -69,6 +69,11 @@ describe('row-level security (real stack, the application role)', () => {
       });
       expect(signIn.status).toBe(201);
       await backUpAndWait(env.apiUrl, tenant.apiKey, 'rls/data', randomData(256 * 1024));
+      await gqlOk(
+        env.apiUrl,
+        tenant.apiKey,
+        'mutation { placeLegalHold(datasetKey: "rls/data", version: 1, reason: "row security") { version } }',
+      );
       const { requestRestore } = await gqlOk<{ requestRestore: { id: string } }>(
         env.apiUrl,
         tenant.apiKey,
