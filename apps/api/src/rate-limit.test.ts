@@ -52,13 +52,14 @@ describe('token buckets per key', () => {
 });
 
 describe('expensive fields', () => {
-  it('are verifyAuditChain and previewScheme, each with its declared cost and a rate limit', async () => {
+  it('are verifyAuditChain, previewScheme and previewRetention, each with its declared cost and a rate limit', async () => {
     const query = (await buildEchelonSchema()).getQueryType();
     if (!isObjectType(query)) throw new Error('no Query type');
     const expensive = Object.values(query.getFields())
       .filter((field) => field.extensions.expensive === true)
       .map((field) => [field.name, field.extensions[COST_EXTENSION]]);
     expect(expensive.sort()).toEqual([
+      ['previewRetention', 1000],
       ['previewScheme', 100],
       ['verifyAuditChain', 1000],
     ]);

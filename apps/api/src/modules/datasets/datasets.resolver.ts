@@ -19,6 +19,7 @@ import {
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { isMemberOnly, maySeeOwnedBy } from '../../auth.js';
 import { actorOf, type RequestContext, tenantOf } from '../../context.js';
+import { Expensive } from '../../rate-limit.js';
 import { requestStorage, toJobView } from '../jobs/jobs.mappers.js';
 import { findJob } from '../jobs/jobs.service.js';
 import { BackupJobView } from '../jobs/jobs.types.js';
@@ -68,16 +69,12 @@ export class DatasetsResolver {
   async legalHolds(@Ctx() context: RequestContext): Promise<LegalHoldView[]> {
     const { tenant, identity } = tenantOf(context);
     const holds = await listLegalHolds(context.db, tenant.id, isMemberOnly(identity.roles) ? identity.id : null);
-    return holds.map((hold) => ({
-      datasetKey: hold.version.dataset.key,
-      version: hold.version.number,
-      reason: hold.reason,
-      placedBy: hold.placedBy,
-      placedAt: hold.placedAt,
-    }));
+    return holds.map((hold) => holdView(hold.version.dataset.key, hold.version.number, hold));
   }
 
   @Authorized('policy:read', 'dataset:read')
+  // It reads every version of every dataset the template governs.
+  @Expensive({ cost: 1000 })
   @Query(() => [RetentionPreviewView], {
     description:
       "what `retention` would keep and drop of every dataset the template governs (those whose newest version it backed up), before it is saved; held versions and each dataset's newest are always kept",
@@ -142,7 +139,7 @@ export class DatasetsResolver {
       versionId,
       reason,
     });
-    return { datasetKey, version, reason: hold.reason, placedBy: hold.placedBy, placedAt: hold.placedAt };
+    return holdView(datasetKey, version, hold);
   }
 
   @Authorized('policy:write')
@@ -157,7 +154,7 @@ export class DatasetsResolver {
     const { tenant } = tenantOf(context);
     const versionId = await heldVersionOf(context, datasetKey, version, identityId);
     const hold = await liftLegalHoldAudited(context.dbAs(tenant.id), actorOf(context), tenant.id, versionId);
-    return { datasetKey, version, reason: hold.reason, placedBy: hold.placedBy, placedAt: hold.placedAt };
+    return holdView(datasetKey, version, hold);
   }
 
   @Authorized('dataset:read')
@@ -196,6 +193,12 @@ export class DatasetComplianceResolver {
     return datasetCompliance(await versionProtection(context.db, dataset.tenantId, dataset.datasetId), new Date());
   }
 }
+
+const holdView = (
+  datasetKey: string,
+  version: number,
+  hold: { reason: string; placedBy: string; placedAt: Date },
+): LegalHoldView => ({ datasetKey, version, reason: hold.reason, placedBy: hold.placedBy, placedAt: hold.placedAt });
 
 /** The id of a version of the caller's (or `identityId`'s) dataset: NOT_FOUND for anything not in the tenant. */
 async function heldVersionOf(
